@@ -1,0 +1,172 @@
+/**
+ * Kafka records exchanged between servers, one discriminated union per topic family.
+ * Every consumer decodes with these schemas at its entry; a record that does not fit is
+ * logged and skipped, never allowed to crash a server.
+ */
+import { z } from 'zod';
+
+/** Where a request's answer goes: the requester's inbox topic and its correlation id. */
+export const ReplyAddress = z.object({ inbox: z.string(), corr: z.string() });
+export type ReplyAddress = z.infer<typeof ReplyAddress>;
+
+const messageEvent = z.looseObject({
+  type: z.literal('message'),
+  channel: z.string(),
+  user: z.string(),
+  text: z.string(),
+  ts: z.string(),
+});
+
+// ---------------------------------------------------------------- rtm.channel.in
+/** Post a message: the owning channel server assigns its `ts`. */
+export const PostCommand = z.object({
+  type: z.literal('post'),
+  channel: z.string(),
+  team: z.string(),
+  user: z.string(),
+  text: z.string(),
+  client_msg_id: z.string().optional(),
+  thread_ts: z.string().optional(),
+  reply: ReplyAddress,
+});
+/** A gateway starts receiving a channel's events in its inbox. */
+export const SubscribeCommand = z.object({
+  type: z.literal('subscribe'),
+  channel: z.string(),
+  gateway: z.string(),
+  inbox: z.string(),
+  reply: ReplyAddress.optional(),
+});
+/** A gateway has no local subscriber left for a channel. */
+export const UnsubscribeCommand = z.object({ type: z.literal('unsubscribe'), channel: z.string(), gateway: z.string() });
+/** Read a channel's history, newest first, from the owner's memory. */
+export const HistoryCommand = z.object({
+  type: z.literal('history'),
+  channel: z.string(),
+  oldest: z.string().optional(),
+  latest: z.string().optional(),
+  inclusive: z.boolean().default(false),
+  limit: z.number().int().min(1).max(1000),
+  reply: ReplyAddress,
+});
+/** A transient event (typing): fanned out, never logged. */
+export const TypingCommand = z.object({ type: z.literal('typing'), channel: z.string(), user: z.string() });
+
+/** Every record on `rtm.channel.in` (key: channel id). */
+export const ChannelCommand = z.discriminatedUnion('type', [PostCommand, SubscribeCommand, UnsubscribeCommand, HistoryCommand, TypingCommand]);
+export type ChannelCommand = z.infer<typeof ChannelCommand>;
+export type PostCommand = z.infer<typeof PostCommand>;
+export type SubscribeCommand = z.infer<typeof SubscribeCommand>;
+export type HistoryCommand = z.infer<typeof HistoryCommand>;
+
+// ---------------------------------------------------------------- rtm.channel.log
+/** A sequenced message, as the owner wrote it. */
+export const LogMessage = z.object({ type: z.literal('message'), channel: z.string(), event: messageEvent });
+/**
+ * Written by a channel server when it takes a partition over; reading the log up to its
+ * own marker proves it has seen every committed record before it.
+ */
+export const LogOwnerMarker = z.object({ type: z.literal('owner'), partition: z.number().int(), owner: z.string(), nonce: z.string(), at: z.number() });
+/** Every record on `rtm.channel.log` (key: channel id, or `__owner` for markers). */
+export const LogRecord = z.discriminatedUnion('type', [LogMessage, LogOwnerMarker]);
+export type LogRecord = z.infer<typeof LogRecord>;
+
+// ---------------------------------------------------------------- rtm.channel.subs (compacted)
+/** A gateway's subscription to a channel (key `channel|gateway`; a tombstone ends it). */
+export const SubscriptionEntry = z.object({ type: z.literal('subscription'), channel: z.string(), gateway: z.string(), inbox: z.string() });
+/** Every value on `rtm.channel.subs`. */
+export const SubsRecord = z.discriminatedUnion('type', [SubscriptionEntry, LogOwnerMarker]);
+export type SubsRecord = z.infer<typeof SubsRecord>;
+
+// ---------------------------------------------------------------- rtm.inbox.<instance>
+/** An event for the local members of a channel. */
+export const DeliverRecord = z.object({ type: z.literal('deliver'), channel: z.string(), event: z.looseObject({ type: z.string() }) });
+/** The answer to a request. */
+export const ReplyRecord = z.union([
+  z.object({ type: z.literal('reply'), corr: z.string(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ type: z.literal('reply'), corr: z.string(), ok: z.literal(false), error: z.string() }),
+]);
+/** Every record on an inbox topic (key: channel id). */
+export const InboxRecord = z.union([DeliverRecord, ReplyRecord]);
+export type InboxRecord = z.infer<typeof InboxRecord>;
+export type DeliverRecord = z.infer<typeof DeliverRecord>;
+export type ReplyRecord = z.infer<typeof ReplyRecord>;
+
+// ---------------------------------------------------------------- rtm.presence
+/** A gateway's report about one connection of a user (key: user id). */
+export const PresenceReport = z.object({
+  type: z.literal('connection'),
+  user: z.string(),
+  team: z.string(),
+  gateway: z.string(),
+  conn: z.string(),
+  state: z.enum(['open', 'closed', 'heartbeat']),
+  at: z.number(),
+});
+/** Every record on `rtm.presence`. */
+export const PresenceRecord = z.discriminatedUnion('type', [PresenceReport]);
+export type PresenceRecord = z.infer<typeof PresenceRecord>;
+
+// ---------------------------------------------------------------- rtm.directory (compacted)
+export const TeamEntry = z.object({ kind: z.literal('team'), id: z.string(), name: z.string(), domain: z.string(), created: z.number() });
+export const UserEntry = z.object({
+  kind: z.literal('user'),
+  id: z.string(),
+  team: z.string(),
+  name: z.string(),
+  real_name: z.string().optional(),
+  deleted: z.boolean().default(false),
+  created: z.number(),
+});
+export const ChannelEntry = z.object({
+  kind: z.literal('channel'),
+  id: z.string(),
+  team: z.string(),
+  name: z.string(),
+  is_private: z.boolean(),
+  is_general: z.boolean().default(false),
+  is_archived: z.boolean().default(false),
+  creator: z.string(),
+  created: z.number(),
+  topic: z.string().default(''),
+  purpose: z.string().default(''),
+});
+export const MemberEntry = z.object({ kind: z.literal('member'), channel: z.string(), user: z.string(), since: z.number() });
+export const RevokedTokenEntry = z.object({ kind: z.literal('revoked'), token_id: z.string(), at: z.number() });
+/** Every value on `rtm.directory`; a null value (tombstone) removes the key. */
+export const DirectoryEntry = z.discriminatedUnion('kind', [TeamEntry, UserEntry, ChannelEntry, MemberEntry, RevokedTokenEntry]);
+export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
+export type TeamEntry = z.infer<typeof TeamEntry>;
+export type UserEntry = z.infer<typeof UserEntry>;
+export type ChannelEntry = z.infer<typeof ChannelEntry>;
+export type MemberEntry = z.infer<typeof MemberEntry>;
+
+/** The compaction key of a directory entry: one live value per key. */
+export function directoryKey(entry: DirectoryEntry): string {
+  switch (entry.kind) {
+    case 'team':
+    case 'user':
+    case 'channel':
+      return `${entry.kind}:${entry.id}`;
+    case 'member':
+      return `member:${entry.channel}:${entry.user}`;
+    case 'revoked':
+      return `revoked:${entry.token_id}`;
+  }
+}
+
+// ---------------------------------------------------------------- rtm.instances (compacted)
+/** What every server says about itself, repeated as a heartbeat (key: instance id). */
+export const InstanceRecord = z.object({
+  id: z.string(),
+  role: z.enum(['admin', 'channel', 'gateway', 'presence']),
+  region: z.string(),
+  url: z.string(),
+  wsUrl: z.string().optional(),
+  pid: z.number().int(),
+  state: z.enum(['starting', 'serving', 'draining', 'drained', 'stopping']),
+  startedAt: z.number(),
+  heartbeatAt: z.number(),
+  stats: z.record(z.string(), z.number()).default({}),
+});
+export type InstanceRecord = z.infer<typeof InstanceRecord>;
