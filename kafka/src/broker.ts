@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ManagedProcess, portOpen, waitFor } from '@rtm/process';
+
+const run = promisify(execFile);
+
+/** Where and how to run the single-node KRaft broker. */
+export interface BrokerOptions {
+  /** Folder holding `kafka/libs/*.jar`, filled by `scripts/setup.sh`. */
+  toolsDir: string;
+  /** Folder for the broker's log dirs, config and output; kept across restarts. */
+  dataDir: string;
+  host?: string;
+  port: number;
+  controllerPort: number;
+  heapMb?: number;
+}
+
+/**
+ * Broker settings that differ from Kafka's defaults, and why. Shared by the launcher and
+ * the tests so both run the broker the docs describe.
+ */
+export const BROKER_OVERRIDES: Record<string, string> = {
+  // One node: every internal topic has one replica.
+  'offsets.topic.replication.factor': '1',
+  'transaction.state.log.replication.factor': '1',
+  'transaction.state.log.min.isr': '1',
+  // Fewer internal partitions: a fresh broker is ready in seconds, not tens of seconds.
+  'offsets.topic.num.partitions': '4',
+  'transaction.state.log.num.partitions': '4',
+  // Groups form at once instead of waiting 3 s for more members.
+  'group.initial.rebalance.delay.ms': '0',
+  // Channel servers use a ~1 s session so a killed one is noticed in about a second.
+  'group.min.session.timeout.ms': '500',
+  // A transaction left open by a killed producer is aborted within seconds.
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
+  // Topics come only from the definitions in code.
+  'auto.create.topics.enable': 'false',
+  'num.partitions': '1',
+};
+
+/** Folder of the broker's jars inside the tools folder. */
+export function kafkaLibsDir(toolsDir: string): string {
+  return join(toolsDir, 'kafka', 'libs');
+}
+
+/** A single-node Apache Kafka broker+controller in KRaft mode on 127.0.0.1. */
+export class KafkaBroker {
+  readonly host: string;
+  private process: ManagedProcess | undefined;
+
+  constructor(private readonly options: BrokerOptions) {
+    this.host = options.host ?? '127.0.0.1';
+  }
+
+  /** `host:port` for clients. */
+  get bootstrap(): string {
+    return `${this.host}:${this.options.port}`;
+  }
+
+  /** Pid of the JVM, once started. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  get logFile(): string {
+    return join(this.options.dataDir, 'kafka.out');
+  }
+
+  private get classpath(): string {
+    const libs = kafkaLibsDir(this.options.toolsDir);
+    if (!existsSync(libs) || readdirSync(libs).filter((f) => f.endsWith('.jar')).length === 0) {
+      throw new Error(`Kafka jars not found in ${libs}: run \`npm run setup\` first`);
+    }
+    return `${libs}/*`;
+  }
+
+  private writeConfig(): { server: string; log4j: string } {
+    const { dataDir, port, controllerPort } = this.options;
+    mkdirSync(dataDir, { recursive: true });
+    const h = this.host;
+    const props: Record<string, string> = {
+      'process.roles': 'broker,controller',
+      'node.id': '1',
+      'controller.quorum.voters': `1@${h}:${controllerPort}`,
+      listeners: `PLAINTEXT://${h}:${port},CONTROLLER://${h}:${controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://${h}:${port}`,
+      'controller.listener.names': 'CONTROLLER',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'log.dirs': join(dataDir, 'logs'),
+      ...BROKER_OVERRIDES,
+    };
+    const server = join(dataDir, 'server.properties');
+    writeFileSync(server, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const log4j = join(dataDir, 'log4j2.yaml');
+    writeFileSync(
+      log4j,
+      [
+        'Configuration:',
+        '  Appenders:',
+        '    Console: { name: STDOUT, PatternLayout: { pattern: "[%d] %p %m (%c)%n" } }',
+        '  Loggers:',
+        '    Root: { level: WARN, AppenderRef: [ { ref: STDOUT } ] }',
+        '    Logger:',
+        '      - { name: kafka.server.KafkaRaftServer, level: INFO }',
+        '',
+      ].join('\n'),
+    );
+    return { server, log4j };
+  }
+
+  private javaArgs(log4j: string): string[] {
+    const heap = this.options.heapMb ?? 768;
+    return [`-Xms${Math.min(256, heap)}m`, `-Xmx${heap}m`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', this.classpath];
+  }
+
+  /** Formats the storage on first use, starts the JVM and waits until it takes clients. */
+  async start(timeoutMs = 90_000): Promise<void> {
+    const { server, log4j } = this.writeConfig();
+    if (!existsSync(join(this.options.dataDir, 'logs', 'meta.properties'))) {
+      const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+      await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000 });
+    }
+    this.process = new ManagedProcess({
+      name: 'kafka',
+      command: 'java',
+      args: [...this.javaArgs(log4j), 'kafka.Kafka', server],
+      logFile: this.logFile,
+      guarded: true,
+      stopTimeoutMs: 30_000,
+    });
+    await this.process.start();
+    await waitFor(`Kafka on ${this.bootstrap}`, timeoutMs, async () => {
+      if (!this.process?.running) throw new Error(`Kafka exited; see ${this.logFile}`);
+      return (await portOpen(this.host, this.options.port)) ? true : undefined;
+    }, 200);
+  }
+
+  /** Sends a signal to the JVM (fault tests). */
+  signal(sig: NodeJS.Signals): void {
+    this.process?.signal(sig);
+  }
+
+  /** Resolves when the JVM exits. */
+  waitExit(): Promise<number | null> {
+    return this.process?.waitExit() ?? Promise.resolve(null);
+  }
+
+  /** Stops the broker cleanly (controlled shutdown), killing it if it hangs. */
+  async stop(): Promise<void> {
+    await this.process?.stop();
+  }
+}

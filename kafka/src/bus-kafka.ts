@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { ROOT_CONTEXT, propagation, type Context } from '@opentelemetry/api';
+import {
+  AssignerProtocol,
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type KafkaMessage,
+  type LogEntry,
+  type PartitionAssigner,
+  type Producer,
+} from 'kafkajs';
+import type { Bus, FollowOptions, InRecord, OutRecord, PartitionWriter, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import type { TopicDefinition } from './topics.js';
+
+/** Settings of {@link KafkaBus}. */
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** Minimum kafkajs log level: error, warn, info or debug. */
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  log?: (level: string, message: string, extra: Record<string, unknown>) => void;
+}
+
+const LEVELS = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as const;
+const LEVEL_NAMES: Record<number, string> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
+
+// Consumers poll with a short wait: kafkajs only heartbeats between fetches, so the wait
+// bounds how fast a lost member is noticed and how long a delivery waits for a fetch.
+const MAX_WAIT_MS = 100;
+
+/** The {@link Bus} on a real Kafka cluster, through kafkajs. */
+export class KafkaBus implements Bus {
+  private readonly kafka: Kafka;
+  private producer: Promise<Producer> | undefined;
+  private adminClient: Promise<Admin> | undefined;
+  private readonly running = new Set<Subscription>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    const log = options.log ?? defaultLog;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: LEVELS[options.logLevel ?? 'warn'],
+      retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 2000 },
+      logCreator:
+        () =>
+        ({ level, log: entry }: LogEntry) => {
+          const { message, ...extra } = entry;
+          log(LEVEL_NAMES[level] ?? 'info', `kafkajs: ${message}`, extra);
+        },
+    });
+  }
+
+  private admin(): Promise<Admin> {
+    this.adminClient ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.adminClient;
+  }
+
+  private plainProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      return producer;
+    })();
+    return this.producer;
+  }
+
+  async ensureTopics(topics: TopicDefinition[]): Promise<void> {
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // Another process created it first: that is the idempotent outcome we want.
+      if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
+    }
+  }
+
+  async publish(records: OutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.plainProducer();
+    await producer.sendBatch({ topicMessages: toTopicMessages(records) });
+  }
+
+  async offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
+    const admin = await this.admin();
+    return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async follow(options: FollowOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: `rtm-follow-${this.options.clientId}-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    await consumer.connect();
+    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.from === 'beginning' });
+
+    // Where "caught up" is, measured before reading: every partition's high watermark.
+    const pending = new Map<string, bigint>();
+    if (options.from === 'beginning') {
+      for (const topic of options.topics) {
+        for (const o of await this.offsets(topic)) {
+          if (BigInt(o.high) > BigInt(o.low)) pending.set(`${topic}/${o.partition}`, BigInt(o.high) - 1n);
+        }
+      }
+    }
+    let joined = false;
+    let markReady!: () => void;
+    const ready = new Promise<void>((r) => (markReady = r));
+    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+    consumer.on(consumer.events.FETCH, () => {
+      if (joined && options.from === 'end') markReady();
+    });
+    if (options.from === 'beginning' && pending.size === 0) markReady();
+
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        const records = batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m));
+        await options.onRecords(records);
+        const key = `${batch.topic}/${batch.partition}`;
+        const target = pending.get(key);
+        if (target !== undefined && BigInt(batch.lastOffset()) >= target) {
+          pending.delete(key);
+          if (pending.size === 0) markReady();
+        }
+      },
+    });
+    await ready;
+    return this.track(consumer);
+  }
+
+  async process(options: ProcessOptions): Promise<Subscription> {
+    const producers = new Map<string, Promise<Producer>>();
+    const producerFor = (topic: string, partition: number): Promise<Producer> => {
+      const id = `${options.transactionalIdPrefix}-${topic}-${partition}`;
+      let p = producers.get(id);
+      if (!p) {
+        p = (async () => {
+          const producer = this.kafka.producer({
+            transactionalId: id,
+            idempotent: true,
+            maxInFlightRequests: 1,
+            transactionTimeout: 10_000,
+            createPartitioner: Partitioners.DefaultPartitioner,
+          });
+          await producer.connect();
+          return producer;
+        })();
+        p.catch(() => producers.delete(id));
+        producers.set(id, p);
+      }
+      return p;
+    };
+    const inTransaction = async (topic: string, partition: number, work: (tx: Awaited<ReturnType<Producer['transaction']>>) => Promise<void>) => {
+      const producer = await producerFor(topic, partition);
+      const tx = await producer.transaction();
+      try {
+        await work(tx);
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+    };
+    const writer: PartitionWriter = {
+      commit: (topic, partition, records) =>
+        inTransaction(topic, partition, async (tx) => {
+          if (records.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(records) });
+        }),
+    };
+
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 500,
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 6_000, 5_000),
+      ...(options.assigner ? { partitionAssigners: [options.assigner as PartitionAssigner] } : {}),
+    });
+    await consumer.connect();
+    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      // Producers of partitions this instance no longer owns are closed so they cannot write.
+      const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${options.transactionalIdPrefix}-${t}-${p}`)));
+      for (const [id, p] of producers) {
+        if (!owned.has(id)) {
+          producers.delete(id);
+          void p.then((producer) => producer.disconnect()).catch(() => undefined);
+        }
+      }
+      options.onAssignment(assignment);
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const handed = {
+          topic: batch.topic,
+          partition: batch.partition,
+          records: batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m)),
+          heartbeat,
+        };
+        let out: OutRecord[];
+        try {
+          out = await options.handleBatch(handed, writer);
+          await inTransaction(batch.topic, batch.partition, async (tx) => {
+            if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
+            await tx.sendOffsets({
+              consumerGroupId: options.groupId,
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
+            });
+          });
+        } catch (err) {
+          options.onAborted?.(handed, err);
+          throw err;
+        }
+        options.onCommitted?.(handed);
+      },
+    });
+    const sub = this.track(consumer);
+    return {
+      stop: async () => {
+        await sub.stop();
+        await Promise.all([...producers.values()].map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
+        producers.clear();
+      },
+    };
+  }
+
+  async readPartitions(options: ReadPartitionsOptions): Promise<void> {
+    const remaining = new Set(options.from.keys());
+    if (remaining.size === 0) return;
+    const consumer = this.kafka.consumer({
+      groupId: `rtm-read-${this.options.clientId}-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      partitionAssigners: [privatePartitionsAssigner(options.topic, [...remaining])],
+    });
+    await consumer.connect();
+    let finish!: (err?: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
+    const timer = setTimeout(
+      () => finish(new Error(`reading ${options.topic} partitions ${[...remaining].join(',')} timed out after ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    const beat = options.heartbeat ? setInterval(() => void options.heartbeat?.().catch(() => undefined), 300) : undefined;
+    try {
+      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        for (const [partition, offset] of options.from) consumer.seek({ topic: options.topic, partition, offset });
+      });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (!remaining.has(batch.partition)) return;
+          const from = BigInt(options.from.get(batch.partition) ?? '0');
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) < from) continue;
+            if (options.onRecord(toInRecord(batch.topic, batch.partition, m))) {
+              remaining.delete(batch.partition);
+              if (remaining.size === 0) finish();
+              return;
+            }
+          }
+        },
+      });
+      await done;
+    } finally {
+      clearTimeout(timer);
+      if (beat) clearInterval(beat);
+      await consumer.disconnect().catch(() => undefined);
+    }
+  }
+
+  private track(consumer: Consumer): Subscription {
+    const sub: Subscription = {
+      stop: async () => {
+        this.running.delete(sub);
+        await consumer.disconnect().catch(() => undefined);
+      },
+    };
+    this.running.add(sub);
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.running].map((s) => s.stop()));
+    if (this.producer) await (await this.producer).disconnect().catch(() => undefined);
+    if (this.adminClient) await (await this.adminClient).disconnect().catch(() => undefined);
+  }
+}
+
+function toTopicMessages(records: OutRecord[]) {
+  const byTopic = new Map<string, Array<{ key: string; value: string | null; partition?: number; headers: IHeaders }>>();
+  for (const r of records) {
+    const headers: Record<string, string> = {};
+    if (r.context) propagation.inject(r.context, headers);
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({
+      key: r.key,
+      value: r.value === null ? null : JSON.stringify(r.value),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      headers,
+    });
+    byTopic.set(r.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function toInRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
+  const carrier: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) carrier[k] = String(v);
+  let value: unknown = null;
+  if (m.value) {
+    try {
+      value = JSON.parse(m.value.toString('utf8'));
+    } catch {
+      value = { type: '__undecodable__' };
+    }
+  }
+  const context: Context = Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+  return { topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value, timestamp: Number(m.timestamp), context };
+}
+
+/** Gives these partitions of one topic to the group's first member: a private reader. */
+function privatePartitionsAssigner(topic: string, partitions: number[]): PartitionAssigner {
+  const name = 'RtmPrivatePartitions';
+  return () => ({
+    name,
+    version: 1,
+    async assign({ members }) {
+      return members.map((m, i) => ({
+        memberId: m.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: i === 0 ? { [topic]: partitions } : {},
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return { name, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+    },
+  });
+}
+
+function defaultLog(level: string, message: string, extra: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...extra })}\n`);
+}

@@ -1,0 +1,115 @@
+import type { Context } from '@opentelemetry/api';
+import type { TopicDefinition } from './topics.js';
+
+/** A record to write. `value: null` is a tombstone on compacted topics. */
+export interface OutRecord {
+  topic: string;
+  key: string;
+  value: unknown;
+  /** Write to this partition instead of the key's. */
+  partition?: number;
+  /** Trace context carried to the consumer in the record's headers. */
+  context?: Context;
+}
+
+/** A record read from a topic, its JSON value parsed but not yet validated. */
+export interface InRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: unknown;
+  timestamp: number;
+  /** Trace context extracted from the headers (the root context when there is none). */
+  context: Context;
+}
+
+/** Partitions per topic, as a consumer group assigned them. */
+export type Assignment = Record<string, number[]>;
+
+/** One partition's worth of records handed to a processor. */
+export interface Batch {
+  topic: string;
+  partition: number;
+  records: InRecord[];
+  /** Keeps the group membership alive during long work. */
+  heartbeat(): Promise<void>;
+}
+
+/**
+ * Writes records in a transaction of their own, through the transactional producer of one
+ * input partition: the first use after taking a partition over fences its previous owner.
+ */
+export interface PartitionWriter {
+  commit(topic: string, partition: number, records: OutRecord[]): Promise<void>;
+}
+
+/** Options of {@link Bus.process}. */
+export interface ProcessOptions {
+  groupId: string;
+  topics: string[];
+  /**
+   * Prefix of the transactional ids. There is one producer per input partition
+   * (`<prefix>-<topic>-<partition>`), the same whichever instance owns it, so a new owner
+   * fences the old one and aborts whatever transaction it left open.
+   */
+  transactionalIdPrefix: string;
+  /** Custom partition placement (the hash ring); the default spreads partitions evenly. */
+  assigner?: unknown;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Called, before any batch of the new generation, whenever the group assigns partitions. */
+  onAssignment(assignment: Assignment): void;
+  /**
+   * Turns one batch into the records to write. They are written in one transaction together
+   * with the batch's consumed offsets: all or nothing.
+   */
+  handleBatch(batch: Batch, writer: PartitionWriter): Promise<OutRecord[]>;
+  /** Called after a batch's transaction committed. */
+  onCommitted?(batch: Batch): void;
+  /** Called when a batch's transaction failed and was aborted: its effects must be undone. */
+  onAborted?(batch: Batch, error: unknown): void;
+}
+
+/** Options of {@link Bus.follow}. */
+export interface FollowOptions {
+  topics: string[];
+  /** `beginning`: replay the whole topic, resolving once caught up; `end`: only what comes next. */
+  from: 'beginning' | 'end';
+  onRecords(records: InRecord[]): void | Promise<void>;
+}
+
+/** A running consumer that can be stopped. */
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/** Options of {@link Bus.readPartitions}. */
+export interface ReadPartitionsOptions {
+  topic: string;
+  /** Partition to the offset to read it from. */
+  from: Map<number, string>;
+  /** Return true when this record's partition has been read far enough. */
+  onRecord(record: InRecord): boolean;
+  timeoutMs: number;
+  heartbeat?: () => Promise<void>;
+}
+
+/**
+ * The message bus every server talks through. Kafka in the system; memory in unit tests.
+ */
+export interface Bus {
+  /** Creates missing topics; existing ones are left as they are. */
+  ensureTopics(topics: TopicDefinition[]): Promise<void>;
+  /** Writes records with the idempotent producer. */
+  publish(records: OutRecord[]): Promise<void>;
+  /** Reads topics as a broadcast: this instance sees every record. */
+  follow(options: FollowOptions): Promise<Subscription>;
+  /** Consumes topics in a group with exactly-once effects (consume, transform, produce in one transaction). */
+  process(options: ProcessOptions): Promise<Subscription>;
+  /** Reads partitions from given offsets until `onRecord` has said stop for each (read_committed). */
+  readPartitions(options: ReadPartitionsOptions): Promise<void>;
+  /** Low and high watermark of each partition. */
+  offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,84 @@
+/**
+ * Every Kafka topic of the system, defined once. The launcher and each server create what
+ * they need from these definitions, idempotently.
+ */
+
+/** One topic, or a family of per-instance topics when `name` ends with a dot. */
+export interface TopicDefinition {
+  name: string;
+  partitions: number;
+  /** What the record key is: partitioning follows it. */
+  key: string;
+  /** Broker-side topic configuration (retention or compaction). */
+  config: Record<string, string>;
+  /** What the topic carries, for docs and the operator console. */
+  purpose: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Partitions of the channel topics. `rtm.channel.in`, `rtm.channel.log` and `rtm.channel.subs`
+ * have the same count: partition p of each belongs to the same channel server.
+ */
+export const CHANNEL_PARTITIONS = 16;
+
+export const TOPICS = {
+  channelIn: {
+    name: 'rtm.channel.in',
+    partitions: CHANNEL_PARTITIONS,
+    key: 'channel id',
+    config: { 'retention.ms': String(DAY_MS), 'cleanup.policy': 'delete' },
+    purpose: 'commands to the channel server that owns the channel: post, subscribe, history, typing',
+  },
+  channelLog: {
+    name: 'rtm.channel.log',
+    partitions: CHANNEL_PARTITIONS,
+    key: 'channel id',
+    config: { 'retention.ms': '-1', 'cleanup.policy': 'delete' },
+    purpose: 'every sequenced message, written by the owner in the same transaction as its deliveries: durable history',
+  },
+  channelSubs: {
+    name: 'rtm.channel.subs',
+    partitions: CHANNEL_PARTITIONS,
+    key: 'channel id|gateway id (written to the partition of the channel id)',
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
+    purpose: 'which gateways subscribe to which channel: rebuilt by a new owner after a takeover',
+  },
+  presence: {
+    name: 'rtm.presence',
+    partitions: 8,
+    key: 'user id',
+    config: { 'retention.ms': String(DAY_MS / 24), 'cleanup.policy': 'delete' },
+    purpose: 'gateway reports of connections opening, closing and heartbeating',
+  },
+  directory: {
+    name: 'rtm.directory',
+    partitions: 1,
+    key: 'entity key (team:T.., user:U.., channel:C.., member:C..:U.., revoked:<token id>)',
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
+    purpose: 'teams, users, channels, memberships and revoked tokens',
+  },
+  instances: {
+    name: 'rtm.instances',
+    partitions: 1,
+    key: 'instance id',
+    config: { 'cleanup.policy': 'compact', 'segment.ms': String(DAY_MS) },
+    purpose: 'every server announcing its role, region, url and state as a heartbeat',
+  },
+  inbox: {
+    name: 'rtm.inbox.',
+    partitions: 1,
+    key: 'channel id (deliveries) or correlation id (replies)',
+    config: { 'retention.ms': String(DAY_MS / 24), 'cleanup.policy': 'delete' },
+    purpose: 'one per gateway or admin instance: deliveries fanned out by channel servers and replies to requests',
+  },
+} as const satisfies Record<string, TopicDefinition>;
+
+/** The topics that exist once per cluster (not per instance). */
+export const CLUSTER_TOPICS: TopicDefinition[] = [TOPICS.channelIn, TOPICS.channelLog, TOPICS.channelSubs, TOPICS.presence, TOPICS.directory, TOPICS.instances];
+
+/** The inbox topic of one instance. */
+export function inboxTopic(instanceId: string): TopicDefinition {
+  return { ...TOPICS.inbox, name: `${TOPICS.inbox.name}${instanceId}` };
+}
