@@ -1,0 +1,50 @@
+import { InboxRecord, ReplyRecord, type DeliverRecord } from '@rtm/protocol';
+import { Requester, inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/kafka';
+import type { Logger } from './logger.js';
+
+/**
+ * This instance's inbox topic: replies go to the {@link Requester}, deliveries to the
+ * handler. Reads only what arrives after start.
+ */
+export class Inbox {
+  readonly topic: string;
+  readonly requester: Requester;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    instanceId: string,
+    private readonly log: Logger,
+    private readonly onDeliver: (record: DeliverRecord, raw: InRecord) => void = () => undefined,
+  ) {
+    this.topic = inboxTopic(instanceId).name;
+    this.requester = new Requester(this.topic);
+  }
+
+  async start(instanceId: string): Promise<void> {
+    await this.bus.ensureTopics([inboxTopic(instanceId)]);
+    this.subscription = await this.bus.follow({
+      topics: [this.topic],
+      from: 'end',
+      onRecords: (records) => {
+        for (const r of records) this.route(r);
+      },
+    });
+  }
+
+  private route(raw: InRecord): void {
+    const parsed = InboxRecord.safeParse(raw.value);
+    if (!parsed.success) {
+      this.log.warn('inbox: record skipped', { offset: raw.offset, issue: parsed.error.issues[0]?.message });
+      return;
+    }
+    const rec = parsed.data;
+    if (rec.type === 'reply') this.requester.settle(rec as ReplyRecord);
+    else this.onDeliver(rec, raw);
+  }
+
+  async stop(): Promise<void> {
+    this.requester.cancelAll('shutting down');
+    await this.subscription?.stop();
+  }
+}
