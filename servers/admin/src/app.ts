@@ -1,0 +1,72 @@
+import express, { type Request, type Response, type NextFunction } from 'express';
+import { existsSync } from 'node:fs';
+import { apiFail } from '@rtm/protocol';
+import type { TokenSigner } from '@rtm/directory';
+import type { Logger } from '@rtm/service';
+import { ArgError, WebArgs } from './web-args.js';
+import type { WebApi } from './web-api.js';
+import { operatorApi, type OperatorApiOptions } from './operator-api.js';
+
+/** Settings of the admin HTTP app. */
+export interface AdminAppOptions {
+  webApi: WebApi;
+  signer: TokenSigner;
+  operator: OperatorApiOptions;
+  consoleDir: string;
+  log: Logger;
+}
+
+/** Largest request body accepted, comfortably above Slack's 40,000-character text limit. */
+const BODY_LIMIT = '1mb';
+
+function tokenOf(req: Request, body: Record<string, unknown>): string | undefined {
+  const h = req.headers.authorization;
+  if (h?.startsWith('Bearer ')) return h.slice(7).trim();
+  return typeof body.token === 'string' ? body.token : typeof req.query.token === 'string' ? req.query.token : undefined;
+}
+
+/**
+ * The admin server's HTTP surface: the Web API at `/api/<method>`, the operator API at
+ * `/admin/api/`, and the console at `/console/`. Web API answers are always HTTP 200 with
+ * `ok`, as Slack's are, and never redirect.
+ */
+export function createAdminApp(o: AdminAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+
+  app.all('/api/:method', async (req: Request, res: Response) => {
+    const body = { ...(req.query as Record<string, unknown>), ...((req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>) };
+    const token = tokenOf(req, body);
+    const auth = token ? o.signer.verify(token) : undefined;
+    const method = String(req.params.method);
+    if (token && !auth && method !== 'api.test') {
+      res.json(apiFail('invalid_auth'));
+      return;
+    }
+    const region = req.headers['x-rtm-region'];
+    const result = await o.webApi.call({ method, args: new WebArgs(body), auth, regionHeader: typeof region === 'string' ? region : undefined });
+    res.json(result);
+  });
+
+  app.use('/admin/api', operatorApi(o.operator));
+
+  if (existsSync(o.consoleDir)) app.use('/console', express.static(o.consoleDir));
+  app.get('/', (_req, res) => {
+    res.type('text/plain').send('RTM admin server: Web API at /api/, operator API at /admin/api/, console at /console/\n');
+  });
+
+  // Malformed bodies and unexpected failures become Slack-shaped answers; the server goes on.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const isApi = req.path.startsWith('/api/');
+    const status = (err as { status?: number }).status;
+    if (err instanceof ArgError) return void res.status(isApi ? 200 : 400).json(apiFail(err.code, err.detail ? { detail: err.detail } : {}));
+    if ((err as { type?: string }).type === 'entity.parse.failed') return void res.status(isApi ? 200 : 400).json(apiFail('invalid_json'));
+    if ((err as { type?: string }).type === 'entity.too.large' || status === 413) return void res.status(isApi ? 200 : 413).json(apiFail('msg_too_long'));
+    o.log.error('request failed', { path: req.path, error: String(err) });
+    res.status(isApi ? 200 : 500).json(apiFail('internal_error'));
+  });
+  return app;
+}

@@ -1,0 +1,92 @@
+import { Router, type Request, type Response, type NextFunction } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import type { Directory } from '@rtm/directory';
+import type { InstanceRegistry } from './instance-registry.js';
+import type { Workspace } from './workspace.js';
+import { ArgError, WebArgs } from './web-args.js';
+import { userObject, channelObject } from './web-api.js';
+
+/** Settings of the operator API. */
+export interface OperatorApiOptions {
+  operatorToken: string;
+  directory: Directory;
+  workspace: Workspace;
+  instances: InstanceRegistry;
+}
+
+function bearer(req: Request): string {
+  const h = req.headers.authorization ?? '';
+  return h.startsWith('Bearer ') ? h.slice(7).trim() : '';
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/**
+ * `/admin/api/`: what operators (and the console) use to see and steer the cluster.
+ * Every route needs `Authorization: Bearer <operator token>`.
+ */
+export function operatorApi(o: OperatorApiOptions): Router {
+  const r = Router();
+  r.use((req: Request, res: Response, next: NextFunction) => {
+    const token = bearer(req);
+    if (!token) return void res.status(401).json({ ok: false, error: 'not_authed' });
+    if (!sameSecret(token, o.operatorToken)) return void res.status(403).json({ ok: false, error: 'invalid_auth' });
+    next();
+  });
+
+  r.get('/cluster', (_req, res) => {
+    res.json({ ok: true, instances: o.instances.list(), directory: o.directory.view.stats() });
+  });
+
+  r.get('/users', (req, res) => {
+    const team = typeof req.query.team === 'string' ? req.query.team : undefined;
+    const teams = team ? [team] : o.directory.view.teamList().map((t) => t.id);
+    res.json({ ok: true, users: teams.flatMap((t) => o.directory.view.usersOfTeam(t)).map(userObject) });
+  });
+
+  r.post('/users', async (req, res) => {
+    const args = new WebArgs(req.body ?? {});
+    const { user, token } = await o.workspace.createUser(args.string('name', { required: true }), args.string('team'));
+    res.json({ ok: true, user: { id: user.id, name: user.name, team_id: user.team }, token });
+  });
+
+  r.post('/users/:id/tokens', (req, res) => {
+    const user = o.directory.view.user(req.params.id!);
+    if (!user) return void res.status(404).json({ ok: false, error: 'user_not_found' });
+    res.json({ ok: true, token: o.workspace.issueToken(user) });
+  });
+
+  r.get('/channels', (req, res) => {
+    const team = typeof req.query.team === 'string' ? req.query.team : undefined;
+    const teams = team ? [team] : o.directory.view.teamList().map((t) => t.id);
+    const v = o.directory.view;
+    res.json({ ok: true, channels: teams.flatMap((t) => v.channelsOfTeam(t)).map((c) => channelObject(c, false, v.membersOf(c.id).size)) });
+  });
+
+  r.post('/channels/:id/members', async (req, res) => {
+    const channel = o.directory.view.channel(req.params.id!);
+    if (!channel) return void res.status(404).json({ ok: false, error: 'channel_not_found' });
+    const users = (new WebArgs(req.body ?? {}).list('users') ?? []).filter((u) => o.directory.view.user(u)?.team === channel.team);
+    await o.workspace.addMembers(channel.id, users.filter((u) => !o.directory.view.isMember(channel.id, u)));
+    res.json({ ok: true, members: [...o.directory.view.membersOf(channel.id)] });
+  });
+
+  r.post('/channels', async (req, res) => {
+    const args = new WebArgs(req.body ?? {});
+    const team = await o.workspace.team(args.string('team'));
+    const members = args.list('members') ?? [];
+    const creator = args.string('creator') ?? members[0];
+    if (!creator) throw new ArgError('invalid_arguments', 'creator or members required');
+    const channel = await o.workspace.createChannel(team.id, args.string('name', { required: true }), creator, {
+      isPrivate: args.bool('is_private'),
+      members,
+    });
+    res.json({ ok: true, channel: channelObject(channel, true, o.directory.view.membersOf(channel.id).size) });
+  });
+
+  return r;
+}

@@ -1,0 +1,84 @@
+import { ID_PREFIX, newId, type ChannelEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
+import type { Directory, TokenSigner } from '@rtm/directory';
+import { ArgError } from './web-args.js';
+
+/** Name of the team users join when none is given. */
+export const DEFAULT_TEAM = 'rtm';
+
+const CHANNEL_NAME = /^[a-z0-9][a-z0-9._-]{0,79}$/;
+const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,79}$/;
+
+/**
+ * Writes teams, users, channels and memberships to the directory topic, checking names
+ * against this server's view first. Shared by the operator API and the Web API.
+ */
+export class Workspace {
+  constructor(
+    private readonly directory: Directory,
+    private readonly signer: TokenSigner,
+  ) {}
+
+  private get view() {
+    return this.directory.view;
+  }
+
+  /** The team with this id or name, created (by name) when missing. */
+  async team(idOrName: string = DEFAULT_TEAM): Promise<TeamEntry> {
+    await this.directory.sync();
+    const found = this.view.team(idOrName) ?? this.view.teamList().find((t) => t.name === idOrName);
+    if (found) return found;
+    if (!USER_NAME.test(idOrName)) throw new ArgError('invalid_name');
+    const team: TeamEntry = { kind: 'team', id: newId(ID_PREFIX.team), name: idOrName, domain: idOrName, created: nowSeconds() };
+    await this.directory.writeAndSync([team]);
+    return team;
+  }
+
+  /** A new user of a team, with a token. */
+  async createUser(name: string, teamIdOrName?: string): Promise<{ user: UserEntry; token: string }> {
+    if (!USER_NAME.test(name)) throw new ArgError('invalid_name', 'user names are lower-case letters, digits, dot, dash, underscore');
+    const team = await this.team(teamIdOrName);
+    if (this.view.usersOfTeam(team.id).some((u) => u.name === name && !u.deleted)) throw new ArgError('name_taken');
+    const user: UserEntry = { kind: 'user', id: newId(ID_PREFIX.user), team: team.id, name, deleted: false, created: nowSeconds() };
+    await this.directory.writeAndSync([user]);
+    return { user, token: this.issueToken(user) };
+  }
+
+  /** A new token for an existing user. */
+  issueToken(user: UserEntry): string {
+    return this.signer.issue(user.team, user.id).token;
+  }
+
+  /** A new channel with its creator (and any others) as members. */
+  async createChannel(team: string, name: string, creator: string, options: { isPrivate?: boolean; members?: string[]; isGeneral?: boolean } = {}): Promise<ChannelEntry> {
+    if (!name) throw new ArgError('invalid_name_required');
+    if (!CHANNEL_NAME.test(name)) throw new ArgError(/[^a-z0-9._-]/.test(name) ? 'invalid_name_specials' : 'invalid_name');
+    await this.directory.sync();
+    if (this.view.channelByName(team, name)) throw new ArgError('name_taken');
+    const channel: ChannelEntry = {
+      kind: 'channel',
+      id: newId(options.isPrivate ? ID_PREFIX.privateChannel : ID_PREFIX.channel),
+      team,
+      name,
+      is_private: options.isPrivate ?? false,
+      is_general: options.isGeneral ?? false,
+      is_archived: false,
+      creator,
+      created: nowSeconds(),
+      topic: '',
+      purpose: '',
+    };
+    const members = [...new Set([creator, ...(options.members ?? [])])].filter((u) => this.view.user(u)?.team === team);
+    await this.directory.writeAndSync([channel, ...members.map((user) => ({ kind: 'member' as const, channel: channel.id, user, since: nowSeconds() }))]);
+    return channel;
+  }
+
+  /** Adds members to a channel. */
+  async addMembers(channel: string, users: string[]): Promise<void> {
+    if (users.length === 0) return;
+    await this.directory.writeAndSync(users.map((user) => ({ kind: 'member' as const, channel, user, since: nowSeconds() })));
+  }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

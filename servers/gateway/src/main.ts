@@ -1,0 +1,47 @@
+import { CLOSE_CODES } from '@rtm/protocol';
+import { KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
+import { Directory, TokenSigner } from '@rtm/directory';
+import { startTelemetry } from '@rtm/otel';
+import { readConfig, createLogger, InstanceAnnouncer, Inbox, ChannelLink, onShutdown } from '@rtm/service';
+import { Gateway } from './gateway.js';
+import { WsListener } from './ws-listener.js';
+
+const config = readConfig();
+const log = createLogger(config.instanceId);
+const telemetry = startTelemetry({ serviceName: 'rtm-gateway', instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
+const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
+const directory = new Directory(bus);
+let gateway: Gateway | undefined;
+const inbox = new Inbox(bus, config.instanceId, log, (record, raw) => gateway?.deliver(record, raw));
+gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link: new ChannelLink(bus, inbox.requester), directory: directory.view, log });
+const listener = new WsListener({
+  gatewayId: config.instanceId,
+  host: config.host,
+  port: config.httpPort,
+  signer: new TokenSigner(config.tokenSecret),
+  directory,
+  gateway,
+  log,
+  stats: () => gateway!.stats(),
+});
+await listener.start();
+const url = `http://${config.host}:${listener.port}`;
+const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gateway', region: config.region, url, wsUrl: `ws://${config.host}:${listener.port}/rtm`, state: 'starting' }, () => gateway!.stats());
+
+onShutdown(log, async () => {
+  await announcer.setState('stopping').catch(() => undefined);
+  gateway!.closeAll(CLOSE_CODES.serverShutdown.code, 'server shutdown');
+  await listener.stop();
+  await inbox.stop();
+  await directory.stop();
+  await announcer.stop();
+  await bus.close();
+  await telemetry.shutdown();
+}, config.parentPid);
+
+await bus.ensureTopics(CLUSTER_TOPICS);
+await directory.start();
+await inbox.start(config.instanceId);
+await announcer.start();
+await announcer.setState('serving');
+log.info('gateway ready', { url });

@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE_CODES } from '@rtm/protocol';
+import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
+import type { Logger } from '@rtm/service';
+import type { Gateway } from './gateway.js';
+
+/** Settings of a {@link WsListener}. */
+export interface WsListenerOptions {
+  gatewayId: string;
+  host: string;
+  port: number;
+  signer: TokenSigner;
+  directory: Directory;
+  gateway: Gateway;
+  log: Logger;
+  /** JSON for `/stats`. */
+  stats: () => Record<string, unknown>;
+}
+
+/**
+ * The gateway's HTTP server: websocket upgrades on `/rtm?ticket=...` (tickets from
+ * `rtm.connect`, single use, for this gateway only), plus `/healthz` and `/stats`.
+ */
+export class WsListener {
+  private server: Server | undefined;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  /** Nonces of tickets already used, until they expire. */
+  private readonly usedTickets = new Map<string, number>();
+
+  constructor(private readonly o: WsListenerOptions) {}
+
+  get port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      else if (path === '/stats') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...this.o.stats() }));
+      else res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
+    });
+    this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
+    await new Promise<void>((resolve) => this.server!.listen(this.o.port, this.o.host, resolve));
+    setInterval(() => {
+      const now = Date.now();
+      for (const [nonce, exp] of this.usedTickets) if (exp < now) this.usedTickets.delete(nonce);
+    }, 10_000).unref();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== '/rtm') {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    const claims = await this.admit(url.searchParams.get('ticket') ?? '');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!claims) {
+        // Slack sends an error event before closing on a bad connection URL.
+        ws.send(JSON.stringify({ type: 'error', error: { code: 1, msg: 'invalid_auth' } }));
+        ws.close(CLOSE_CODES.invalidTicket.code, 'invalid_auth');
+        return;
+      }
+      this.attach(ws, claims);
+    });
+  }
+
+  /** The ticket's claims if it is genuine, unexpired, unused, for this gateway and a known user. */
+  private async admit(ticket: string): Promise<TicketClaims | undefined> {
+    const claims = this.o.signer.verifyTicket(ticket);
+    if (!claims || claims.gateway !== this.o.gatewayId || this.usedTickets.has(claims.nonce)) return undefined;
+    this.usedTickets.set(claims.nonce, claims.expiresAt);
+    if (!this.o.directory.view.user(claims.user)) await this.o.directory.sync().catch(() => undefined);
+    return this.o.directory.view.user(claims.user) ? claims : undefined;
+  }
+
+  private attach(ws: WebSocket, claims: TicketClaims): void {
+    const transport = {
+      send: (data: string) => ws.send(data),
+      close: (code: number, reason: string) => ws.close(code, reason),
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+    };
+    let sessionId: string | undefined;
+    const early: string[] = [];
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      if (sessionId) void this.o.gateway.onFrame(sessionId, text);
+      else early.push(text);
+    });
+    ws.on('close', () => {
+      if (sessionId) this.o.gateway.close(sessionId);
+    });
+    ws.on('error', (err) => this.o.log.warn('websocket error', { error: String(err) }));
+    this.o.gateway
+      .open({ user: claims.user, team: claims.team, ...(claims.since ? { since: claims.since } : {}) }, transport)
+      .then((id) => {
+        sessionId = id;
+        if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);
+        for (const text of early.splice(0)) void this.o.gateway.onFrame(id, text);
+      })
+      .catch(() => undefined);
+  }
+
+  /** Stops accepting connections. */
+  async stop(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,1 @@
+export { PresenceTable, type Presence } from './presence-table.js';
