@@ -1,0 +1,58 @@
+import { freePorts } from '@rtm/process';
+
+/** One region and how many gateways it runs. */
+export interface RegionSpec {
+  name: string;
+  gateways: number;
+}
+
+/** Every port the cluster binds on 127.0.0.1. */
+export interface ClusterPorts {
+  kafka: number;
+  kafkaController: number;
+  jaegerQuery: number;
+  jaegerQueryGrpc: number;
+  otlpGrpc: number;
+  otlpHttp: number;
+  admin: number;
+  /** First gateway port; gateway i gets base + i. */
+  gatewayBase: number;
+  channelBase: number;
+  presenceBase: number;
+}
+
+/** The documented defaults; each is overridable by the environment variable in the comment. */
+export function defaultPorts(env: NodeJS.ProcessEnv = process.env): ClusterPorts {
+  const n = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  return {
+    kafka: n('RTM_KAFKA_PORT', 9092),
+    kafkaController: n('RTM_KAFKA_CONTROLLER_PORT', 9093),
+    jaegerQuery: n('RTM_JAEGER_QUERY_PORT', 16686),
+    jaegerQueryGrpc: n('RTM_JAEGER_QUERY_GRPC_PORT', 16685),
+    otlpGrpc: n('RTM_OTLP_GRPC_PORT', 4317),
+    otlpHttp: n('RTM_OTLP_HTTP_PORT', 4318),
+    admin: n('RTM_ADMIN_PORT', 8080),
+    gatewayBase: n('RTM_GATEWAY_BASE_PORT', 8101),
+    channelBase: n('RTM_CHANNEL_BASE_PORT', 8201),
+    presenceBase: n('RTM_PRESENCE_BASE_PORT', 8301),
+  };
+}
+
+/**
+ * Free ports for a test cluster. Server ports are 0 (the kernel picks; the servers announce
+ * theirs), so only the fixed infrastructure ports are reserved here.
+ */
+export async function testPorts(): Promise<ClusterPorts> {
+  const [kafka, kafkaController, jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin] = await freePorts(7) as [number, number, number, number, number, number, number];
+  return { kafka, kafkaController, jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin, gatewayBase: 0, channelBase: 0, presenceBase: 0 };
+}
+
+/** Parses `RTM_REGIONS` like `us-east:1,eu-west:1`. */
+export function parseRegions(spec: string | undefined): RegionSpec[] {
+  const text = spec?.trim() || 'us-east:1,eu-west:1';
+  return text.split(',').map((part) => {
+    const [name, count] = part.split(':');
+    if (!name || !/^[a-z0-9-]+$/.test(name)) throw new Error(`bad region in RTM_REGIONS: ${part}`);
+    return { name, gateways: count ? Number(count) : 1 };
+  });
+}

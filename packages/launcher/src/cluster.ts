@@ -1,0 +1,298 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess, waitFor } from '@rtm/process';
+import { KafkaBroker, KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
+import { JaegerServer } from '@rtm/otel';
+import type { ClusterPorts, RegionSpec } from './cluster-config.js';
+
+/** Repository root, from this file's place in `packages/launcher/dist`. */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+export type Role = 'kafka' | 'jaeger' | 'admin' | 'channel' | 'gateway' | 'presence';
+
+/** One process of the cluster as `cluster.json` lists it. */
+export interface ProcessInfo {
+  role: Role;
+  id: string;
+  region: string;
+  pid: number;
+  url: string;
+}
+
+/** The demo workspace the launcher creates through the operator API. */
+export interface DemoWorkspace {
+  users: Array<{ id: string; name: string; token: string }>;
+  channels: Array<{ id: string; name: string }>;
+}
+
+/** What `cluster.json` holds. */
+export interface ClusterInfo {
+  webApi: string;
+  adminApi: string;
+  console: string;
+  jaeger: string;
+  kafka: string;
+  operatorToken: string;
+  regions: string[];
+  processes: ProcessInfo[];
+  demo: DemoWorkspace;
+  startedAt: string;
+}
+
+/** How to run a cluster. */
+export interface ClusterOptions {
+  stateDir: string;
+  toolsDir: string;
+  ports: ClusterPorts;
+  regions: RegionSpec[];
+  channelServers: number;
+  presenceServers: number;
+  /** Start Jaeger and export traces to it. */
+  jaeger: boolean;
+  /** Delete the state folder first. */
+  fresh?: boolean;
+  /** Demo users to create (with every one in every demo channel). */
+  demoUsers?: string[];
+  demoChannels?: string[];
+  /** Extra environment for every server (tuning knobs). */
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines. */
+  progress?: (line: string) => void;
+  /** Replace a server process that exits unexpectedly. */
+  supervise?: boolean;
+}
+
+interface ServerSlot {
+  role: Exclude<Role, 'kafka' | 'jaeger'>;
+  id: string;
+  region: string;
+  port: number;
+  process: ManagedProcess;
+  restarts: number;
+}
+
+/** Settings kept with the state so tokens stay valid across restarts. */
+interface Secrets {
+  tokenSecret: string;
+  operatorToken: string;
+}
+
+/**
+ * The whole system on this machine: Kafka, Jaeger, and every server as a child process,
+ * started in dependency order and stopped in reverse. `npm start` and the integration
+ * tests both use it.
+ */
+export class Cluster {
+  readonly kafka: KafkaBroker;
+  readonly jaeger: JaegerServer | undefined;
+  private readonly slots: ServerSlot[] = [];
+  private secrets!: Secrets;
+  private stopping = false;
+  info: ClusterInfo | undefined;
+  private readonly say: (line: string) => void;
+
+  constructor(readonly options: ClusterOptions) {
+    this.say = options.progress ?? (() => undefined);
+    const p = options.ports;
+    this.kafka = new KafkaBroker({ toolsDir: options.toolsDir, dataDir: join(options.stateDir, 'kafka'), port: p.kafka, controllerPort: p.kafkaController });
+    this.jaeger = options.jaeger
+      ? new JaegerServer({ toolsDir: options.toolsDir, dataDir: join(options.stateDir, 'jaeger'), otlpGrpcPort: p.otlpGrpc, otlpHttpPort: p.otlpHttp, queryPort: p.jaegerQuery, queryGrpcPort: p.jaegerQueryGrpc })
+      : undefined;
+  }
+
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.options.ports.admin}`;
+  }
+
+  get operatorToken(): string {
+    return this.secrets.operatorToken;
+  }
+
+  private loadSecrets(): Secrets {
+    const file = join(this.options.stateDir, 'secrets.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets;
+    const secrets = { tokenSecret: randomBytes(32).toString('hex'), operatorToken: `rtmop-${randomBytes(16).toString('hex')}` };
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    return secrets;
+  }
+
+  /** Starts everything and creates the demo workspace; writes `cluster.json`. */
+  async start(): Promise<ClusterInfo> {
+    const o = this.options;
+    if (o.fresh) rmSync(o.stateDir, { recursive: true, force: true });
+    mkdirSync(o.stateDir, { recursive: true });
+    this.secrets = this.loadSecrets();
+
+    this.say(`starting Kafka on ${this.kafka.bootstrap}`);
+    const [, jaegerDone] = await Promise.all([
+      this.kafka.start(),
+      this.jaeger ? (this.say(`starting Jaeger on ${this.jaeger.queryUrl}`), this.jaeger.start()) : Promise.resolve(),
+    ]);
+    void jaegerDone;
+    const bus = new KafkaBus({ brokers: [this.kafka.bootstrap], clientId: 'launcher', logLevel: 'error' });
+    try {
+      await waitFor('topics created', 60_000, async () => (await bus.ensureTopics(CLUSTER_TOPICS), true));
+    } finally {
+      await bus.close();
+    }
+
+    this.say('starting servers');
+    let g = 0;
+    this.addSlot('admin', 'admin-1', o.regions[0]!.name, o.ports.admin);
+    for (let i = 0; i < o.channelServers; i++) this.addSlot('channel', `channel-${i + 1}`, 'core', o.ports.channelBase ? o.ports.channelBase + i : 0);
+    for (let i = 0; i < o.presenceServers; i++) this.addSlot('presence', `presence-${i + 1}`, 'core', o.ports.presenceBase ? o.ports.presenceBase + i : 0);
+    for (const r of o.regions) {
+      for (let i = 0; i < r.gateways; i++, g++) this.addSlot('gateway', `gw-${r.name}-${i + 1}`, r.name, o.ports.gatewayBase ? o.ports.gatewayBase + g : 0);
+    }
+    await Promise.all(this.slots.map((s) => this.launch(s)));
+    await this.waitServing();
+    this.say('creating the demo workspace');
+    const demo = await this.createDemo();
+    const urls = new Map((await this.instances()).map((i) => [i.id, i.url]));
+    this.info = this.describe(demo, urls);
+    writeFileSync(join(o.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
+    return this.info;
+  }
+
+  private addSlot(role: ServerSlot['role'], id: string, region: string, port: number): ServerSlot {
+    const slot: ServerSlot = { role, id, region, port, restarts: 0, process: this.makeProcess(role, id, region, port) };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private makeProcess(role: ServerSlot['role'], id: string, region: string, port: number): ManagedProcess {
+    const o = this.options;
+    return new ManagedProcess({
+      name: id,
+      command: process.execPath,
+      args: ['--enable-source-maps', join(REPO_ROOT, 'servers', role, 'dist', 'main.js')],
+      logFile: join(o.stateDir, 'logs', `${id}.log`),
+      env: {
+        ...process.env,
+        ...o.env,
+        RTM_INSTANCE_ID: id,
+        RTM_REGION: region,
+        RTM_HOST: '127.0.0.1',
+        RTM_HTTP_PORT: String(port),
+        RTM_KAFKA: this.kafka.bootstrap,
+        RTM_OTLP_ENDPOINT: this.jaeger?.otlpTracesUrl ?? '',
+        RTM_TOKEN_SECRET: this.secrets.tokenSecret,
+        RTM_OPERATOR_TOKEN: this.secrets.operatorToken,
+        RTM_PARENT_PID: String(process.pid),
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      },
+      stopTimeoutMs: 15_000,
+    });
+  }
+
+  private async launch(slot: ServerSlot): Promise<void> {
+    await slot.process.start();
+    void slot.process.waitExit().then((code) => this.onExit(slot, code));
+  }
+
+  private onExit(slot: ServerSlot, code: number | null): void {
+    if (this.stopping || !this.options.supervise) return;
+    slot.restarts++;
+    this.say(`${slot.id} exited (code ${code}); restarting`);
+    slot.process = this.makeProcess(slot.role, slot.id, slot.region, slot.port);
+    void this.launch(slot).catch((err) => this.say(`${slot.id} failed to restart: ${String(err)}`));
+  }
+
+  /** Operator API call with the operator token. */
+  async operator<T = Record<string, unknown>>(path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.adminUrl}/admin/api/${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${this.secrets.operatorToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await res.json()) as T & { ok: boolean; error?: string };
+    if (!json.ok) throw new Error(`operator API ${path}: ${json.error}`);
+    return json;
+  }
+
+  /** Live instances as the admin server sees them. */
+  async instances(): Promise<Array<{ id: string; role: string; region: string; url: string; state: string; alive: boolean; pid: number; stats: Record<string, number> }>> {
+    return (await this.operator<{ instances: never[] }>('cluster')).instances;
+  }
+
+  /** Waits until every server announces itself as serving. */
+  async waitServing(timeoutMs = 90_000): Promise<void> {
+    await waitFor('every server to be serving', timeoutMs, async () => {
+      for (const s of this.slots) if (!s.process.running) throw new Error(`${s.id} exited; see ${join(this.options.stateDir, 'logs', `${s.id}.log`)}`);
+      const list = await this.instances().catch(() => []);
+      const serving = new Set(list.filter((i) => i.alive && i.state === 'serving').map((i) => i.id));
+      return this.slots.every((s) => serving.has(s.id)) ? true : undefined;
+    }, 250);
+  }
+
+  private async createDemo(): Promise<DemoWorkspace> {
+    const names = this.options.demoUsers ?? ['alice', 'bob', 'carol', 'dave'];
+    const channelNames = this.options.demoChannels ?? ['general', 'random'];
+    const existing = (await this.operator<{ users: Array<{ id: string; name: string }> }>('users')).users;
+    const users: DemoWorkspace['users'] = [];
+    for (const name of names) {
+      const found = existing.find((u) => u.name === name);
+      if (found) {
+        const { token } = await this.operator<{ token: string }>(`users/${found.id}/tokens`, {});
+        users.push({ id: found.id, name, token });
+      } else {
+        const { user, token } = await this.operator<{ user: { id: string }; token: string }>('users', { name });
+        users.push({ id: user.id, name, token });
+      }
+    }
+    const channels: DemoWorkspace['channels'] = [];
+    const known = (await this.operator<{ channels: Array<{ id: string; name: string }> }>('channels')).channels;
+    for (const name of channelNames) {
+      const found = known.find((c) => c.name === name);
+      const c = found ?? (await this.operator<{ channel: { id: string; name: string } }>('channels', { name, members: users.map((u) => u.id) })).channel;
+      if (found) await this.operator(`channels/${found.id}/members`, { users: users.map((u) => u.id) });
+      channels.push({ id: c.id, name: c.name });
+    }
+    return { users, channels };
+  }
+
+  private describe(demo: DemoWorkspace, urls: Map<string, string>): ClusterInfo {
+    const admin = this.adminUrl;
+    return {
+      webApi: `${admin}/api/`,
+      adminApi: `${admin}/admin/api/`,
+      console: `${admin}/console/?token=${this.secrets.operatorToken}`,
+      jaeger: this.jaeger?.queryUrl ?? '',
+      kafka: this.kafka.bootstrap,
+      operatorToken: this.secrets.operatorToken,
+      regions: this.options.regions.map((r) => r.name),
+      processes: this.processes().map((p) => ({ ...p, url: urls.get(p.id) ?? p.url })),
+      demo,
+      startedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Every process with its real pid. */
+  processes(): ProcessInfo[] {
+    const list: ProcessInfo[] = [{ role: 'kafka', id: 'kafka', region: 'core', pid: this.kafka.pid ?? 0, url: this.kafka.bootstrap }];
+    if (this.jaeger) list.push({ role: 'jaeger', id: 'jaeger', region: 'core', pid: this.jaeger.pid ?? 0, url: this.jaeger.queryUrl });
+    for (const s of this.slots) {
+      list.push({ role: s.role, id: s.id, region: s.region, pid: s.process.pid ?? 0, url: s.port ? `http://127.0.0.1:${s.port}` : '' });
+    }
+    return list;
+  }
+
+  /** The process of one server (fault tests signal it). */
+  server(id: string): ManagedProcess {
+    const s = this.slots.find((x) => x.id === id);
+    if (!s) throw new Error(`no server ${id}`);
+    return s.process;
+  }
+
+  /** Stops servers, then Jaeger and Kafka. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.say('stopping servers');
+    await Promise.all(this.slots.map((s) => s.process.stop()));
+    this.say('stopping Jaeger and Kafka');
+    await Promise.all([this.jaeger?.stop(), this.kafka.stop()]);
+  }
+}

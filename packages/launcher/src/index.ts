@@ -1,0 +1,2 @@
+export { Cluster, REPO_ROOT, type ClusterInfo, type ClusterOptions, type ProcessInfo, type DemoWorkspace, type Role } from './cluster.js';
+export { defaultPorts, testPorts, parseRegions, type ClusterPorts, type RegionSpec } from './cluster-config.js';

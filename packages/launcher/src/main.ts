@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { join } from 'node:path';
+import { Cluster, REPO_ROOT } from './cluster.js';
+import { defaultPorts, parseRegions } from './cluster-config.js';
+
+/**
+ * `rtm up [--fresh]`: starts the whole system on 127.0.0.1, prints the endpoints, and stops
+ * every process it started on Ctrl-C or SIGTERM.
+ */
+async function up(args: string[]): Promise<void> {
+  const stateDir = process.env.RTM_STATE_DIR ?? join(REPO_ROOT, '.rtm');
+  const toolsDir = process.env.RTM_TOOLS_DIR ?? join(REPO_ROOT, '.tools');
+  const started = Date.now();
+  const cluster = new Cluster({
+    stateDir,
+    toolsDir,
+    ports: defaultPorts(),
+    regions: parseRegions(process.env.RTM_REGIONS),
+    channelServers: Number(process.env.RTM_CHANNEL_SERVERS ?? 3),
+    presenceServers: Number(process.env.RTM_PRESENCE_SERVERS ?? 2),
+    jaeger: process.env.RTM_JAEGER !== '0',
+    fresh: args.includes('--fresh'),
+    supervise: true,
+    progress: (line) => console.log(`[rtm] ${line}`),
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    if (stopping) return;
+    console.log(`\n[rtm] ${why}: stopping every process`);
+    stopping = cluster.stop().then(
+      () => {
+        console.log('[rtm] stopped');
+        process.exit(0);
+      },
+      (err) => {
+        console.error(`[rtm] error while stopping: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  try {
+    const info = await cluster.start();
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`
+[rtm] up in ${secs} s; state in ${stateDir}
+  Web API        ${info.webApi}
+  Operator API   ${info.adminApi}   (Authorization: Bearer ${info.operatorToken})
+  Console        ${info.console}
+  Jaeger API     ${info.jaeger}
+  Kafka          ${info.kafka}
+  Processes      ${info.processes.map((p) => `${p.id}(${p.pid})`).join(' ')}
+  Demo users     ${info.demo.users.map((u) => u.name).join(', ')}; channels ${info.demo.channels.map((c) => `#${c.name}=${c.id}`).join(', ')}
+  cluster.json   ${join(stateDir, 'cluster.json')}
+
+Try:
+  curl -s -H "Authorization: Bearer ${info.demo.users[0]?.token}" -d channel=${info.demo.channels[0]?.id} -d text=hello ${info.webApi}chat.postMessage
+Press Ctrl-C to stop everything.`);
+  } catch (err) {
+    console.error(`[rtm] start failed: ${err instanceof Error ? err.message : String(err)}`);
+    stop('start failed');
+    await stopping;
+    process.exit(1);
+  }
+}
+
+const [command = 'up', ...rest] = process.argv.slice(2);
+if (command === 'up') await up(rest);
+else {
+  console.error(`usage: rtm up [--fresh]`);
+  process.exit(2);
+}

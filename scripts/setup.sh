@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Installs everything the project needs into git-ignored folders, each step skipped when
+# already done: npm packages, the Kafka broker jars (Maven Central), Jaeger and k6 (built
+# from the Go module proxy), then builds the TypeScript and the console.
+#
+#   RTM_TOOLS_DIR   where tools go (default: <repo>/.tools)
+#   RTM_SKIP_BUILD  set to 1 to skip the TypeScript/console build
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${RTM_TOOLS_DIR:-$repo/.tools}"
+mkdir -p "$tools/bin"
+cd "$repo"
+
+KAFKA_VERSION=4.1.2
+# Jaeger v2's all-in-one binary lives in the jaeger module's cmd/jaeger. Its releases are
+# tagged v2.x, which Go rejects for a module without a /v2 path, so the pin is the v1.x tag
+# cut from the same commit (v1.76.0 = Jaeger v2.13.0). That go.mod carries a replace
+# directive, which `go install pkg@version` refuses, so the module is fetched through the
+# Go module proxy with `go mod download` and built in place with `go build`.
+JAEGER_MODULE=github.com/jaegertracing/jaeger
+JAEGER_VERSION=v1.76.0
+K6_VERSION=v1.8.1
+
+step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+need() { command -v "$1" >/dev/null 2>&1 || { echo "[setup] missing $1: $2" >&2; exit 1; }; }
+
+need node "Node.js 20.19+ is required"
+need npm "npm is required"
+need java "a Java 17+ runtime is required for Kafka"
+need mvn "Maven is required to fetch the Kafka jars"
+need go "Go 1.24+ is required to build Jaeger and k6"
+
+# Prints a line every 40 packages while `go build -v` / `go install -v` compiles, so a
+# first build that takes minutes visibly moves.
+progress() {
+  local what=$1 n=0
+  while IFS= read -r line; do
+    case "$line" in
+      go:\ downloading*) ;;
+      *) n=$((n + 1)); if (( n % 40 == 0 )); then step "$what: $n packages compiled"; fi ;;
+    esac
+  done
+  step "$what: $n packages compiled"
+}
+
+# 1. npm packages
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm packages"
+  if [ -d node_modules ]; then npm install --no-audit --no-fund; else npm ci --no-audit --no-fund; fi
+else
+  step "npm packages: up to date"
+fi
+
+# 2. Kafka broker jars
+kafka_stamp="$tools/kafka/.version"
+if [ "$(cat "$kafka_stamp" 2>/dev/null)" != "$KAFKA_VERSION" ]; then
+  step "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
+  rm -rf "$tools/kafka/libs"
+  mvn -B -q -f kafka/pom.xml -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tools/kafka/libs"
+  echo "$KAFKA_VERSION" > "$kafka_stamp"
+else
+  step "Kafka $KAFKA_VERSION: cached"
+fi
+
+export GOTOOLCHAIN=local
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+
+# 3. Jaeger
+jaeger_stamp="$tools/bin/.jaeger-version"
+if [ ! -x "$tools/bin/jaeger" ] || [ "$(cat "$jaeger_stamp" 2>/dev/null)" != "$JAEGER_VERSION" ]; then
+  step "building Jaeger $JAEGER_VERSION (first time: a few minutes)"
+  dir="$(go mod download -json "$JAEGER_MODULE@$JAEGER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -n "$dir" ] || { echo "[setup] could not download $JAEGER_MODULE@$JAEGER_VERSION" >&2; exit 1; }
+  src="$tools/src/jaeger-$JAEGER_VERSION"
+  rm -rf "$src"; mkdir -p "$tools/src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+  (cd "$src" && go build -v -trimpath -o "$tools/bin/jaeger" ./cmd/jaeger 2>&1) | progress "Jaeger"
+  [ -x "$tools/bin/jaeger" ] || { echo "[setup] Jaeger build failed" >&2; exit 1; }
+  rm -rf "$src"
+  echo "$JAEGER_VERSION" > "$jaeger_stamp"
+else
+  step "Jaeger $JAEGER_VERSION: cached"
+fi
+
+# 4. k6
+k6_stamp="$tools/bin/.k6-version"
+if [ ! -x "$tools/bin/k6" ] || [ "$(cat "$k6_stamp" 2>/dev/null)" != "$K6_VERSION" ]; then
+  step "building k6 $K6_VERSION (first time: a few minutes)"
+  (GOBIN="$tools/bin" go install -v -trimpath "go.k6.io/k6@$K6_VERSION" 2>&1) | progress "k6"
+  [ -x "$tools/bin/k6" ] || { echo "[setup] k6 build failed" >&2; exit 1; }
+  echo "$K6_VERSION" > "$k6_stamp"
+else
+  step "k6 $K6_VERSION: cached"
+fi
+
+# 5. Build
+if [ "${RTM_SKIP_BUILD:-0}" != "1" ]; then
+  step "building TypeScript"
+  npx tsc -b
+  step "building the console"
+  npm run --silent build -w console >/dev/null
+fi
+step "done"
