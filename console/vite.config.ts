@@ -1,0 +1,13 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  plugins: [svelte()],
+  // Relative asset URLs let the admin server mount the built console under any path (/console/ today).
+  base: './',
+  build: { outDir: 'dist' },
+  server: {
+    // `vite dev` serves the console alone, so forward admin API calls to a running cluster.
+    proxy: { '/admin': process.env.RTM_ADMIN_ORIGIN ?? 'http://127.0.0.1:8080' },
+  },
+});
