@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Runs the compiled tests with node's test runner: unit tests in parallel, then the
+// integration tests one file at a time (each starts its own Kafka, and this machine has
+// two cores). Ends with one plain "N passed, N failed" line over both runs.
+//
+//   --unit          unit tests only
+//   --integration   integration tests only
+//   --grep <text>   only files whose path contains <text>
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const only = args.includes('--unit') ? 'unit' : args.includes('--integration') ? 'integration' : 'all';
+const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : undefined;
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.js') && p.includes(`${'/'}dist${'/'}`)) out.push(p);
+  }
+  return out;
+}
+
+const all = findTests(root).filter((f) => !grep || f.includes(grep)).sort();
+const unit = all.filter((f) => !f.endsWith('.integration.test.js'));
+const integration = all.filter((f) => f.endsWith('.integration.test.js'));
+
+let passed = 0;
+let failed = 0;
+
+function run(label, files, concurrency) {
+  if (files.length === 0) return Promise.resolve(0);
+  console.log(`\n# ${label}: ${files.length} files\n${files.map((f) => `#   ${relative(root, f)}`).join('\n')}`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, ...files], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^# (pass|fail) (\d+)$/.exec(line);
+        if (m) m[1] === 'pass' ? (passed += Number(m[2])) : (failed += Number(m[2]));
+      }
+    });
+    // Forward Ctrl-C so the tests stop their clusters before exiting.
+    const forward = (sig) => child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+const started = Date.now();
+let code = 0;
+if (only !== 'integration') code |= await run('unit tests', unit, 2);
+if (only !== 'unit') code |= await run('integration tests', integration, 1);
+console.log(`\n# total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(code !== 0 || failed > 0 ? 1 : 0);

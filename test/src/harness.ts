@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { Cluster, REPO_ROOT, testPorts, type ClusterInfo, type ClusterOptions } from '@rtm/launcher';
+
+/** A running test cluster and helpers to talk to it. */
+export interface TestCluster {
+  cluster: Cluster;
+  info: ClusterInfo;
+  stateDir: string;
+  /** Calls a Web API method with a token (JSON body). */
+  web(token: string | undefined, method: string, body?: Record<string, unknown>): Promise<Record<string, any>>;
+  /** Connects a raw websocket client through `rtm.connect`. */
+  connect(token: string, body?: Record<string, unknown>): Promise<RtmClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a whole cluster on free ports in a temporary folder. Every test file starts its own
+ * and stops it in `after`, so nothing is shared or left behind.
+ */
+export async function startTestCluster(options: Partial<ClusterOptions> = {}): Promise<TestCluster> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'rtm-test-'));
+  const cluster = new Cluster({
+    stateDir,
+    toolsDir: process.env.RTM_TOOLS_DIR ?? join(REPO_ROOT, '.tools'),
+    ports: await testPorts(),
+    regions: [{ name: 'us-east', gateways: 1 }, { name: 'eu-west', gateways: 1 }],
+    channelServers: 2,
+    presenceServers: 1,
+    jaeger: false,
+    ...options,
+  });
+  let info: ClusterInfo;
+  try {
+    info = await cluster.start();
+  } catch (err) {
+    await cluster.stop();
+    throw new Error(`cluster failed to start (logs in ${stateDir}): ${String(err)}`);
+  }
+  const web = async (token: string | undefined, method: string, body: Record<string, unknown> = {}) => {
+    const res = await fetch(`${info.webApi}${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as Record<string, any>;
+  };
+  return {
+    cluster,
+    info,
+    stateDir,
+    web,
+    connect: async (token, body = {}) => {
+      const r = await web(token, 'rtm.connect', body);
+      if (!r.ok) throw new Error(`rtm.connect failed: ${r.error}`);
+      const client = new RtmClient(r.url as string);
+      await client.opened;
+      return client;
+    },
+    stop: async () => {
+      await cluster.stop();
+      if (!process.env.RTM_KEEP_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw RTM websocket client that records every event it receives. */
+export class RtmClient {
+  readonly ws: WebSocket;
+  readonly events: Array<Record<string, any>> = [];
+  readonly opened: Promise<void>;
+  private waiters: Array<() => void> = [];
+  private nextId = 1;
+  closed: { code: number; reason: string } | undefined;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.ws.on('message', (data) => {
+      this.events.push(JSON.parse(data.toString()));
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** Messages received on a channel, in arrival order. */
+  messages(channel?: string): Array<Record<string, any>> {
+    return this.events.filter((e) => e.type === 'message' && (!channel || e.channel === channel));
+  }
+
+  /** Waits until `predicate` holds over the events received so far. */
+  async until<T>(what: string, predicate: (events: Array<Record<string, any>>) => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = predicate(this.events);
+      if (v !== undefined && v !== false) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${this.events.length} events, last: ${JSON.stringify(this.events.slice(-3))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 500));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a frame with a fresh id; returns the id. */
+  send(frame: Record<string, unknown>): number {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ id, ...frame }));
+    return id;
+  }
+
+  /** Sends a frame and waits for the reply that carries its id. */
+  async request(frame: Record<string, unknown>, timeoutMs = 10_000): Promise<Record<string, any>> {
+    const id = this.send(frame);
+    return this.until(`reply to ${id}`, (ev) => ev.find((e) => e.reply_to === id), timeoutMs);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Polls until `check` returns a value, with a deadline. */
+export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
