@@ -105,6 +105,13 @@ export class KafkaBus implements Bus {
     return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
+  async offsetForTime(topic: string, partition: number, timestampMs: number): Promise<string> {
+    const admin = await this.admin();
+    const found = (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).find((o) => o.partition === partition);
+    if (found && found.offset !== '-1') return found.offset;
+    return (await this.offsets(topic)).find((o) => o.partition === partition)?.high ?? '0';
+  }
+
   async follow(options: FollowOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId: `rtm-follow-${this.options.clientId}-${randomUUID()}`,
@@ -116,15 +123,11 @@ export class KafkaBus implements Bus {
     await consumer.connect();
     for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.from === 'beginning' });
 
-    // Where "caught up" is, measured before reading: every partition's high watermark.
-    const pending = new Map<string, bigint>();
-    if (options.from === 'beginning') {
-      for (const topic of options.topics) {
-        for (const o of await this.offsets(topic)) {
-          if (BigInt(o.high) > BigInt(o.low)) pending.set(`${topic}/${o.partition}`, BigInt(o.high) - 1n);
-        }
-      }
-    }
+    // Caught up means having read a barrier written to every partition after subscribing:
+    // offsets cannot tell, because a transaction's last offset is a control record that
+    // kafkajs never hands to eachBatch.
+    const barrierKey = `barrier:${randomUUID()}`;
+    const pending = new Set<string>();
     let joined = false;
     let markReady!: () => void;
     const ready = new Promise<void>((r) => (markReady = r));
@@ -132,20 +135,24 @@ export class KafkaBus implements Bus {
     consumer.on(consumer.events.FETCH, () => {
       if (joined && options.from === 'end') markReady();
     });
-    if (options.from === 'beginning' && pending.size === 0) markReady();
 
     await consumer.run({
       eachBatch: async ({ batch }) => {
         const records = batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m));
         await options.onRecords(records);
-        const key = `${batch.topic}/${batch.partition}`;
-        const target = pending.get(key);
-        if (target !== undefined && BigInt(batch.lastOffset()) >= target) {
-          pending.delete(key);
-          if (pending.size === 0) markReady();
-        }
+        if (pending.size > 0 && records.some((r) => r.key === barrierKey) && pending.delete(`${batch.topic}/${batch.partition}`) && pending.size === 0) markReady();
       },
     });
+    if (options.from === 'beginning') {
+      const barriers: OutRecord[] = [];
+      for (const topic of options.topics) {
+        for (const o of await this.offsets(topic)) {
+          pending.add(`${topic}/${o.partition}`);
+          barriers.push({ topic, key: barrierKey, partition: o.partition, value: null });
+        }
+      }
+      await this.publish(barriers);
+    }
     await ready;
     return this.track(consumer);
   }

@@ -67,6 +67,12 @@ export class MemoryBus implements Bus {
     return this.topic(topic).partitions.map((p, partition) => ({ partition, low: '0', high: String(p.length) }));
   }
 
+  async offsetForTime(topic: string, partition: number, timestampMs: number): Promise<string> {
+    const list = this.topic(topic).partitions[partition] ?? [];
+    const i = list.findIndex((r) => r.timestamp >= timestampMs);
+    return String(i === -1 ? list.length : i);
+  }
+
   async follow(options: FollowOptions): Promise<Subscription> {
     const positions = new Map<string, number>();
     for (const name of options.topics) {

@@ -109,6 +109,8 @@ export interface Bus {
   process(options: ProcessOptions): Promise<Subscription>;
   /** Reads partitions from given offsets until `onRecord` has said stop for each (read_committed). */
   readPartitions(options: ReadPartitionsOptions): Promise<void>;
+  /** The first offset of a partition whose record time is at or after `timestampMs` (the high watermark if none). */
+  offsetForTime(topic: string, partition: number, timestampMs: number): Promise<string>;
   /** Low and high watermark of each partition. */
   offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>>;
   close(): Promise<void>;

@@ -1,6 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { directoryKey, type DirectoryEntry } from '@rtm/protocol';
 import { TOPICS, type Bus, type Subscription } from '@rtm/kafka';
 import { DirectoryView } from './directory-view.js';
+
+/** One applied directory record, with what the key held before. */
+export interface DirectoryChange {
+  key: string;
+  value: unknown;
+  /** For `channel:` keys the previous entry; for `member:` keys whether the membership existed. */
+  previous: unknown;
+}
 
 /**
  * A live {@link DirectoryView}: follows `rtm.directory` from the beginning, writes entries,
@@ -8,9 +17,22 @@ import { DirectoryView } from './directory-view.js';
  */
 export class Directory {
   readonly view = new DirectoryView();
-  private lastOffset = -1n;
   private subscription: Subscription | undefined;
-  private readonly waiters = new Set<{ offset: bigint; resolve: () => void }>();
+  private readonly barriers = new Map<string, () => void>();
+  private readonly listeners: Array<(change: DirectoryChange) => void> = [];
+  private started = false;
+
+  /** Calls `listener` for every record applied after start-up (not for the initial replay). */
+  onChange(listener: (change: DirectoryChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private previous(key: string): unknown {
+    const [kind, a, b] = key.split(':');
+    if (kind === 'channel' && a) return this.view.channel(a);
+    if (kind === 'member' && a && b) return this.view.isMember(a, b);
+    return undefined;
+  }
 
   constructor(private readonly bus: Bus) {}
 
@@ -21,17 +43,25 @@ export class Directory {
       from: 'beginning',
       onRecords: (records) => {
         for (const r of records) {
-          if (r.key) this.view.apply(r.key, r.value);
-          this.lastOffset = BigInt(r.offset);
-        }
-        for (const w of [...this.waiters]) {
-          if (this.lastOffset >= w.offset) {
-            this.waiters.delete(w);
-            w.resolve();
+          if (r.key?.startsWith('barrier:')) {
+            this.barriers.get(r.key)?.();
+            this.barriers.delete(r.key);
+            continue;
+          }
+          if (r.key) {
+            const previous = this.started && this.listeners.length > 0 ? this.previous(r.key) : undefined;
+            this.view.apply(r.key, r.value);
+            if (this.started) for (const l of this.listeners) l({ key: r.key, value: r.value, previous });
           }
         }
       },
     });
+    this.markStarted();
+  }
+
+  /** Marks the initial replay done: listeners hear what follows. */
+  private markStarted(): void {
+    this.started = true;
   }
 
   /** Writes entries (and tombstones, as `[key, null]`). */
@@ -42,20 +72,21 @@ export class Directory {
   }
 
   /**
-   * Waits until this view includes every entry written before the call, so a server can read
-   * its own (or another server's) writes. Used when a lookup misses.
+   * Waits until this view includes every entry committed before the call, so a server can
+   * read its own (or another server's) writes. It writes a barrier record and waits to read
+   * it back: offsets cannot tell, because transactional writes end in control records that
+   * a reader never sees.
    */
   async sync(timeoutMs = 5_000): Promise<void> {
-    const [p] = await this.bus.offsets(TOPICS.directory.name);
-    const target = p ? BigInt(p.high) - 1n : -1n;
-    if (this.lastOffset >= target) return;
-    await new Promise<void>((resolve, reject) => {
-      const w = { offset: target, resolve };
-      this.waiters.add(w);
+    const key = `barrier:${randomUUID()}`;
+    const seen = new Promise<void>((resolve, reject) => {
+      this.barriers.set(key, resolve);
       setTimeout(() => {
-        if (this.waiters.delete(w)) reject(new Error('directory sync timed out'));
+        if (this.barriers.delete(key)) reject(new Error('directory sync timed out'));
       }, timeoutMs).unref();
     });
+    await this.bus.publish([{ topic: TOPICS.directory.name, key, value: null }]);
+    await seen;
   }
 
   /** Writes entries and waits until this instance's view shows them. */

@@ -19,6 +19,8 @@ export interface TicketClaims {
   expiresAt: number;
   /** Per-channel last seen `ts` the client asked to resume from, if any. */
   since?: Record<string, string>;
+  /** The token the connection was opened with: revoking it closes the connection. */
+  tokenId?: string;
 }
 
 function sign(secret: string, payload: string): string {

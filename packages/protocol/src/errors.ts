@@ -21,6 +21,7 @@ export const WEB_API_ERRORS = [
   'not_in_channel',
   'is_archived',
   'already_archived',
+  'cant_archive_general',
   'name_taken',
   'invalid_name',
   'invalid_name_specials',

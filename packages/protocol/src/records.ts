@@ -39,36 +39,76 @@ export const SubscribeCommand = z.object({
 });
 /** A gateway has no local subscriber left for a channel. */
 export const UnsubscribeCommand = z.object({ type: z.literal('unsubscribe'), channel: z.string(), gateway: z.string() });
-/** Read a channel's history, newest first, from the owner's memory. */
+/**
+ * Read a channel's history from the owner's memory: newest first, or oldest first
+ * (`ascending`, for catch-up). The answer says whether memory covered the whole range.
+ */
 export const HistoryCommand = z.object({
   type: z.literal('history'),
   channel: z.string(),
   oldest: z.string().optional(),
   latest: z.string().optional(),
   inclusive: z.boolean().default(false),
+  ascending: z.boolean().default(false),
   limit: z.number().int().min(1).max(1000),
+  reply: ReplyAddress,
+});
+/** Change the text of a message (its author only). */
+export const UpdateCommand = z.object({ type: z.literal('update'), channel: z.string(), user: z.string(), ts: z.string(), text: z.string(), reply: ReplyAddress });
+/** Delete a message (its author only). */
+export const DeleteCommand = z.object({ type: z.literal('delete'), channel: z.string(), user: z.string(), ts: z.string(), reply: ReplyAddress });
+/** Add or remove a reaction. */
+export const ReactionCommand = z.object({
+  type: z.literal('reaction'),
+  channel: z.string(),
+  user: z.string(),
+  ts: z.string(),
+  name: z.string(),
+  action: z.enum(['add', 'remove']),
+  reply: ReplyAddress,
+});
+/**
+ * Join or leave (invite and kick too). Sequenced by the owner with the channel's messages
+ * and written to the directory in the same transaction, so delivery to a former member
+ * stops exactly at this point of the channel's order.
+ */
+export const MemberCommand = z.object({
+  type: z.literal('member'),
+  channel: z.string(),
+  team: z.string(),
+  user: z.string(),
+  action: z.enum(['join', 'leave']),
+  actor: z.string(),
+  channel_type: z.enum(['C', 'G']),
   reply: ReplyAddress,
 });
 /** A transient event (typing): fanned out, never logged. */
 export const TypingCommand = z.object({ type: z.literal('typing'), channel: z.string(), user: z.string() });
 
 /** Every record on `rtm.channel.in` (key: channel id). */
-export const ChannelCommand = z.discriminatedUnion('type', [PostCommand, SubscribeCommand, UnsubscribeCommand, HistoryCommand, TypingCommand]);
+export const ChannelCommand = z.discriminatedUnion('type', [PostCommand, SubscribeCommand, UnsubscribeCommand, HistoryCommand, TypingCommand, UpdateCommand, DeleteCommand, ReactionCommand, MemberCommand]);
 export type ChannelCommand = z.infer<typeof ChannelCommand>;
 export type PostCommand = z.infer<typeof PostCommand>;
 export type SubscribeCommand = z.infer<typeof SubscribeCommand>;
 export type HistoryCommand = z.infer<typeof HistoryCommand>;
+export type MemberCommand = z.infer<typeof MemberCommand>;
 
 // ---------------------------------------------------------------- rtm.channel.log
 /** A sequenced message, as the owner wrote it. */
 export const LogMessage = z.object({ type: z.literal('message'), channel: z.string(), event: messageEvent });
+/** A message's new text. */
+export const LogEdit = z.object({ type: z.literal('edit'), channel: z.string(), ts: z.string(), text: z.string(), edited: z.object({ user: z.string(), ts: z.string() }) });
+/** A deleted message. */
+export const LogDelete = z.object({ type: z.literal('delete'), channel: z.string(), ts: z.string(), event_ts: z.string() });
+/** A reaction added or removed. */
+export const LogReaction = z.object({ type: z.literal('reaction'), channel: z.string(), ts: z.string(), name: z.string(), user: z.string(), action: z.enum(['add', 'remove']), event_ts: z.string() });
 /**
  * Written by a channel server when it takes a partition over; reading the log up to its
  * own marker proves it has seen every committed record before it.
  */
 export const LogOwnerMarker = z.object({ type: z.literal('owner'), partition: z.number().int(), owner: z.string(), nonce: z.string(), at: z.number() });
 /** Every record on `rtm.channel.log` (key: channel id, or `__owner` for markers). */
-export const LogRecord = z.discriminatedUnion('type', [LogMessage, LogOwnerMarker]);
+export const LogRecord = z.discriminatedUnion('type', [LogMessage, LogEdit, LogDelete, LogReaction, LogOwnerMarker]);
 export type LogRecord = z.infer<typeof LogRecord>;
 
 // ---------------------------------------------------------------- rtm.channel.subs (compacted)
@@ -103,8 +143,12 @@ export const PresenceReport = z.object({
   state: z.enum(['open', 'closed', 'heartbeat']),
   at: z.number(),
 });
+/** `users.setPresence`: `away` holds the user away whatever their connections; `auto` releases it. */
+export const PresenceSet = z.object({ type: z.literal('set'), user: z.string(), team: z.string(), presence: z.enum(['auto', 'away']), reply: ReplyAddress.optional() });
+/** `users.getPresence`. */
+export const PresenceQuery = z.object({ type: z.literal('query'), user: z.string(), reply: ReplyAddress });
 /** Every record on `rtm.presence`. */
-export const PresenceRecord = z.discriminatedUnion('type', [PresenceReport]);
+export const PresenceRecord = z.discriminatedUnion('type', [PresenceReport, PresenceSet, PresenceQuery]);
 export type PresenceRecord = z.infer<typeof PresenceRecord>;
 
 // ---------------------------------------------------------------- rtm.directory (compacted)
@@ -126,12 +170,20 @@ export const ChannelEntry = z.object({
   is_private: z.boolean(),
   is_general: z.boolean().default(false),
   is_archived: z.boolean().default(false),
+  archived_by: z.string().optional(),
   creator: z.string(),
   created: z.number(),
   topic: z.string().default(''),
   purpose: z.string().default(''),
 });
-export const MemberEntry = z.object({ kind: z.literal('member'), channel: z.string(), user: z.string(), since: z.number() });
+export const MemberEntry = z.object({
+  kind: z.literal('member'),
+  channel: z.string(),
+  user: z.string(),
+  since: z.number(),
+  /** The channel's last `ts` when the user joined: catch-up for the new member starts there. */
+  since_ts: z.string().nullable().optional(),
+});
 export const RevokedTokenEntry = z.object({ kind: z.literal('revoked'), token_id: z.string(), at: z.number() });
 /** Every value on `rtm.directory`; a null value (tombstone) removes the key. */
 export const DirectoryEntry = z.discriminatedUnion('kind', [TeamEntry, UserEntry, ChannelEntry, MemberEntry, RevokedTokenEntry]);

@@ -9,14 +9,27 @@ export interface PostResult {
   message: MessageEvent;
 }
 
-/** A page of history as the owner returns it, newest first. */
+/** A page of history. */
 export interface HistoryResult {
   messages: MessageEvent[];
   has_more: boolean;
 }
 
-/** Distributive Omit, so each command keeps its own fields. */
+/** A page as the owner answers it from memory. */
+export interface MemoryHistoryResult extends HistoryResult {
+  /** Whether memory held the whole range. */
+  complete: boolean;
+  /** Oldest `ts` in memory when not complete. */
+  memory_oldest?: string;
+  /** The channel's partition (where its log lives). */
+  partition: number;
+}
+
+/** Omit over each member of a union, so each command keeps its own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type CommandInput<T extends ChannelCommand['type']> = Omit<Extract<ChannelCommand, { type: T }>, 'type' | 'reply'>;
+/** The commands that change a channel and are answered. */
+export type ChangeCommand = DistributiveOmit<Extract<ChannelCommand, { type: 'update' | 'delete' | 'reaction' | 'member' }>, 'reply'>;
 
 /**
  * Talks to the channel server that owns a channel: every command goes to `rtm.channel.in`
@@ -29,7 +42,7 @@ export class ChannelLink {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  private async request<T>(cmd: ChannelCommand & { reply: unknown }, ctx: Context, what: string, expect: { result: Promise<T> }): Promise<T> {
+  private async request<T>(cmd: ChannelCommand & { reply: unknown }, ctx: Context, expect: { result: Promise<T> }): Promise<T> {
     await this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx }]);
     return expect.result;
   }
@@ -37,19 +50,25 @@ export class ChannelLink {
   /** Posts a message; resolves with the assigned `ts`. */
   post(input: CommandInput<'post'>, ctx: Context = otelContext.active()): Promise<PostResult> {
     const e = this.requester.expect<PostResult>('chat.postMessage', this.timeoutMs);
-    return this.request({ type: 'post', ...input, reply: e.reply }, ctx, 'post', e);
+    return this.request({ type: 'post', ...input, reply: e.reply }, ctx, e);
   }
 
   /** Subscribes a gateway; resolves once the owner has recorded it, with the channel's last `ts`. */
   subscribe(input: CommandInput<'subscribe'>, ctx: Context = otelContext.active()): Promise<{ last_ts: string | null }> {
     const e = this.requester.expect<{ last_ts: string | null }>('subscribe', this.timeoutMs);
-    return this.request({ type: 'subscribe', ...input, reply: e.reply }, ctx, 'subscribe', e);
+    return this.request({ type: 'subscribe', ...input, reply: e.reply }, ctx, e);
   }
 
   /** Reads history from the owner's memory. */
-  history(input: CommandInput<'history'>, ctx: Context = otelContext.active()): Promise<HistoryResult> {
-    const e = this.requester.expect<HistoryResult>('history', this.timeoutMs);
-    return this.request({ type: 'history', ...input, reply: e.reply }, ctx, 'history', e);
+  history(input: CommandInput<'history'>, ctx: Context = otelContext.active()): Promise<MemoryHistoryResult> {
+    const e = this.requester.expect<MemoryHistoryResult>('history', this.timeoutMs);
+    return this.request({ type: 'history', ...input, reply: e.reply }, ctx, e);
+  }
+
+  /** Edits, deletes, reactions and membership changes: resolve with the owner's answer or reject with its error code. */
+  change<T = Record<string, unknown>>(input: ChangeCommand, ctx: Context = otelContext.active()): Promise<T> {
+    const e = this.requester.expect<T>(input.type, this.timeoutMs);
+    return this.request({ ...input, reply: e.reply } as ChannelCommand & { reply: unknown }, ctx, e);
   }
 
   /** Fire-and-forget commands. */

@@ -4,4 +4,7 @@ export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
 export { Inbox } from './inbox.js';
 export { onShutdown } from './lifecycle.js';
 export { startHealthServer, listeningPort } from './health.js';
-export { ChannelLink, type PostResult, type HistoryResult } from './channel-link.js';
+export { ChannelLink, type PostResult, type HistoryResult, type MemoryHistoryResult } from './channel-link.js';
+export { ChannelLogReader } from './channel-log-reader.js';
+export { ChannelHistoryReader, type HistoryRequest } from './channel-history-reader.js';
+export { PresenceLink, type PresenceState } from './presence-link.js';

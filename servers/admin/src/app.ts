@@ -6,11 +6,13 @@ import type { Logger } from '@rtm/service';
 import { ArgError, WebArgs } from './web-args.js';
 import type { WebApi } from './web-api.js';
 import { operatorApi, type OperatorApiOptions } from './operator-api.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Settings of the admin HTTP app. */
 export interface AdminAppOptions {
   webApi: WebApi;
   signer: TokenSigner;
+  rateLimiter: RateLimiter;
   operator: OperatorApiOptions;
   consoleDir: string;
   log: Logger;
@@ -45,6 +47,13 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
     if (token && !auth && method !== 'api.test') {
       res.json(apiFail('invalid_auth'));
       return;
+    }
+    if (auth && o.webApi.has(method)) {
+      const wait = o.rateLimiter.check(auth.tokenId, method);
+      if (wait > 0) {
+        res.status(429).set('Retry-After', String(wait)).json(apiFail('ratelimited'));
+        return;
+      }
     }
     const region = req.headers['x-rtm-region'];
     const result = await o.webApi.call({ method, args: new WebArgs(body), auth, regionHeader: typeof region === 'string' ? region : undefined });

@@ -1,14 +1,15 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import type { Directory } from '@rtm/directory';
+import type { Directory, TokenSigner } from '@rtm/directory';
 import type { InstanceRegistry } from './instance-registry.js';
 import type { Workspace } from './workspace.js';
 import { ArgError, WebArgs } from './web-args.js';
-import { userObject, channelObject } from './web-api.js';
+import { channelObject, userObject } from '@rtm/protocol';
 
 /** Settings of the operator API. */
 export interface OperatorApiOptions {
   operatorToken: string;
+  signer: TokenSigner;
   directory: Directory;
   workspace: Workspace;
   instances: InstanceRegistry;
@@ -58,6 +59,13 @@ export function operatorApi(o: OperatorApiOptions): Router {
     const user = o.directory.view.user(req.params.id!);
     if (!user) return void res.status(404).json({ ok: false, error: 'user_not_found' });
     res.json({ ok: true, token: o.workspace.issueToken(user) });
+  });
+
+  r.post('/tokens/revoke', async (req, res) => {
+    const claims = o.signer.verify(new WebArgs(req.body ?? {}).string('token', { required: true }));
+    if (!claims) return void res.status(400).json({ ok: false, error: 'invalid_auth' });
+    await o.directory.writeAndSync([{ kind: 'revoked', token_id: claims.tokenId, at: Date.now() }]);
+    res.json({ ok: true, revoked: true });
   });
 
   r.get('/channels', (req, res) => {

@@ -1,9 +1,16 @@
-import { compareTs, type MessageEvent } from '@rtm/protocol';
+import { compareTs, parseTs, type MessageEvent } from '@rtm/protocol';
 
-/** One page of history, newest first. */
+/** One page of history. */
 export interface HistoryPage {
   messages: MessageEvent[];
   has_more: boolean;
+  /**
+   * True when memory held every message of the range: older ones may exist only in
+   * `rtm.channel.log` when false.
+   */
+  complete: boolean;
+  /** Oldest `ts` in memory, when memory is not the whole history. */
+  memory_oldest?: string;
 }
 
 /** The bounds of a history query, as `conversations.history` takes them. */
@@ -12,33 +19,76 @@ export interface HistoryQuery {
   latest?: string;
   inclusive: boolean;
   limit: number;
+  /** Oldest first (catch-up) instead of newest first. */
+  ascending?: boolean;
 }
 
 /**
  * The recent messages of one channel in `ts` order, bounded in size: the oldest fall off
- * (they stay in `rtm.channel.log`).
+ * (they stay in `rtm.channel.log`). Memory always holds a suffix of the channel's history,
+ * so "everything after ts" is complete whenever ts is at or after the oldest kept message.
  */
 export class ChannelHistory {
   private readonly messages: MessageEvent[] = [];
+  /** Whether memory holds the channel's whole history (nothing evicted or unread). */
+  private exhaustive: boolean;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number, exhaustive = true) {
+    this.exhaustive = exhaustive;
+  }
 
   append(message: MessageEvent): void {
     this.messages.push(message);
-    if (this.messages.length > this.capacity) this.messages.splice(0, this.messages.length - this.capacity);
+    if (this.messages.length > this.capacity) {
+      this.messages.splice(0, this.messages.length - this.capacity);
+      this.exhaustive = false;
+    }
   }
 
   get size(): number {
     return this.messages.length;
   }
 
-  /** Messages after `ts` (exclusive), oldest first: what a reconnecting client missed. */
-  since(ts: string): MessageEvent[] {
-    const i = this.messages.findIndex((m) => compareTs(m.ts, ts) > 0);
-    return i === -1 ? [] : this.messages.slice(i);
+  /** The message with this `ts`, if in memory. */
+  find(ts: string): MessageEvent | undefined {
+    const i = this.indexOf(ts);
+    return i === -1 ? undefined : this.messages[i];
   }
 
-  /** A page, newest first, within (oldest, latest) or [oldest, latest] when inclusive. */
+  /** Replaces a message (an edit or a reaction). */
+  replace(message: MessageEvent): void {
+    const i = this.indexOf(message.ts);
+    if (i !== -1) this.messages[i] = message;
+  }
+
+  /** Removes a message (a delete). */
+  remove(ts: string): MessageEvent | undefined {
+    const i = this.indexOf(ts);
+    return i === -1 ? undefined : this.messages.splice(i, 1)[0];
+  }
+
+  private indexOf(ts: string): number {
+    const target = parseTs(ts);
+    let lo = 0;
+    let hi = this.messages.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = parseTs(this.messages[mid]!.ts);
+      if (v === target) return mid;
+      if (v < target) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Whether every message after `oldest` (or every message, when unset) is in memory. */
+  covers(oldest: string | undefined): boolean {
+    if (this.exhaustive) return true;
+    const first = this.messages[0];
+    return oldest !== undefined && first !== undefined && compareTs(oldest, first.ts) >= 0;
+  }
+
+  /** A page within (oldest, latest), or [oldest, latest] when inclusive. */
   page(q: HistoryQuery): HistoryPage {
     const inRange = (m: MessageEvent) => {
       if (q.latest !== undefined) {
@@ -53,8 +103,9 @@ export class ChannelHistory {
     };
     const out: MessageEvent[] = [];
     let hasMore = false;
-    for (let i = this.messages.length - 1; i >= 0; i--) {
-      const m = this.messages[i]!;
+    const n = this.messages.length;
+    for (let k = 0; k < n; k++) {
+      const m = this.messages[q.ascending ? k : n - 1 - k]!;
       if (!inRange(m)) continue;
       if (out.length === q.limit) {
         hasMore = true;
@@ -62,6 +113,9 @@ export class ChannelHistory {
       }
       out.push(m);
     }
-    return { messages: out, has_more: hasMore };
+    const complete = this.covers(q.oldest);
+    const page: HistoryPage = { messages: out, has_more: hasMore, complete };
+    if (!complete && this.messages[0]) page.memory_oldest = this.messages[0].ts;
+    return page;
   }
 }

@@ -117,6 +117,7 @@ export class ChannelProcessor {
           const o = logOffsets.get(p);
           const from = o ? BigInt(o.high) - BigInt(this.o.rebuildWindow) : 0n;
           const low = o ? BigInt(o.low) : 0n;
+          this.o.server.setTruncated(p, from > low);
           return [p, (from > low ? from : low).toString()];
         }),
       );

@@ -41,7 +41,7 @@ test('typing is fanned out but never logged or kept', () => {
   cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a' }, 0, ROOT_CONTEXT);
   const { out } = cs.handle({ type: 'typing', channel: 'C1', user: 'U2' }, 0, ROOT_CONTEXT);
   assert.deepEqual(out.map((r) => r.topic), ['rtm.inbox.gw-a']);
-  const hist = cs.handle({ type: 'history', channel: 'C1', inclusive: false, limit: 10, reply: reply('h') }, 0, ROOT_CONTEXT);
+  const hist = cs.handle({ type: 'history', channel: 'C1', inclusive: false, ascending: false, limit: 10, reply: reply('h') }, 0, ROOT_CONTEXT);
   assert.deepEqual((hist.out[0]!.value as { result: { messages: unknown[] } }).result.messages, []);
 });
 
@@ -50,7 +50,7 @@ test('history is newest first with has_more, bounded by the memory limit', () =>
   const ts: string[] = [];
   for (let i = 0; i < 5; i++) ts.push(cs.handle(post('C1', `m${i}`), 0, ROOT_CONTEXT).ts!);
   const page = (q: object) =>
-    (cs.handle({ type: 'history', channel: 'C1', inclusive: false, limit: 2, reply: reply('h'), ...q }, 0, ROOT_CONTEXT).out[0]!.value as {
+    (cs.handle({ type: 'history', channel: 'C1', inclusive: false, ascending: false, limit: 2, reply: reply('h'), ...q }, 0, ROOT_CONTEXT).out[0]!.value as {
       result: { messages: Array<{ text: string }>; has_more: boolean };
     }).result;
   const first = page({});
@@ -73,4 +73,68 @@ test('a rebuilt server continues the ts sequence and keeps subscriptions', () =>
   assert.ok(next.out.some((r) => r.topic === 'rtm.inbox.gw-a'));
   b.dropPartition(4);
   assert.deepEqual(b.subscribersOf('C1'), []);
+});
+
+function result<T = Record<string, any>>(h: { out: Array<{ topic: string; value: unknown }> }, inbox = 'rtm.inbox.admin-1'): { ok: boolean; error?: string; result: T } {
+  return h.out.find((r) => r.topic === inbox)!.value as never;
+}
+
+test('only the author may edit or delete; edits and deletes are logged and fanned out with a new ts', () => {
+  const cs = server();
+  cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a' }, 0, ROOT_CONTEXT);
+  const { ts } = cs.handle(post('C1', 'first'), 0, ROOT_CONTEXT);
+  const denied = cs.handle({ type: 'update', channel: 'C1', user: 'U2', ts: ts!, text: 'x', reply: reply('u') }, 0, ROOT_CONTEXT);
+  assert.deepEqual([result(denied).ok, result(denied).error], [false, 'cant_update_message']);
+  assert.equal(denied.out.length, 1, 'a refused edit writes nothing but the reply');
+  const edited = cs.handle({ type: 'update', channel: 'C1', user: 'U1', ts: ts!, text: 'second', reply: reply('u') }, 0, ROOT_CONTEXT);
+  const ev = edited.out.find((r) => r.topic === 'rtm.inbox.gw-a')!.value as { event: Record<string, any> };
+  assert.equal(ev.event.subtype, 'message_changed');
+  assert.equal(ev.event.message.text, 'second');
+  assert.ok(ev.event.ts > ts!);
+  assert.ok(edited.out.some((r) => r.topic === TOPICS.channelLog.name));
+  const gone = cs.handle({ type: 'delete', channel: 'C1', user: 'U1', ts: ts!, reply: reply('d') }, 0, ROOT_CONTEXT);
+  assert.equal((gone.out.find((r) => r.topic === 'rtm.inbox.gw-a')!.value as { event: { subtype: string } }).event.subtype, 'message_deleted');
+  const again = cs.handle({ type: 'delete', channel: 'C1', user: 'U1', ts: ts!, reply: reply('d') }, 0, ROOT_CONTEXT);
+  assert.equal(result(again).error, 'message_not_found');
+});
+
+test('reactions toggle per user and refuse duplicates', () => {
+  const cs = server();
+  const { ts } = cs.handle(post('C1', 'm'), 0, ROOT_CONTEXT);
+  const react = (user: string, action: 'add' | 'remove') => result(cs.handle({ type: 'reaction', channel: 'C1', user, ts: ts!, name: 'tada', action, reply: reply('r') }, 0, ROOT_CONTEXT));
+  assert.equal(react('U1', 'add').ok, true);
+  assert.equal(react('U2', 'add').ok, true);
+  assert.equal(react('U1', 'add').error, 'already_reacted');
+  assert.equal(react('U1', 'remove').ok, true);
+  assert.equal(react('U1', 'remove').error, 'no_reaction');
+  const h = result<{ messages: Array<{ reactions: unknown }> }>(cs.handle({ type: 'history', channel: 'C1', inclusive: false, ascending: false, limit: 1, reply: reply('h') }, 0, ROOT_CONTEXT));
+  assert.deepEqual(h.result.messages[0]!.reactions, [{ name: 'tada', users: ['U2'], count: 1 }]);
+});
+
+test('membership changes write the directory in order with the channel and tell subscribers', () => {
+  const cs = server();
+  cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a' }, 0, ROOT_CONTEXT);
+  const { ts } = cs.handle(post('C1', 'before'), 0, ROOT_CONTEXT);
+  const join = cs.handle({ type: 'member', channel: 'C1', team: 'T1', user: 'U9', action: 'join', actor: 'U1', channel_type: 'C', reply: reply('j') }, 0, ROOT_CONTEXT);
+  const dir = join.out.find((r) => r.topic === TOPICS.directory.name)!;
+  assert.equal(dir.key, 'member:C1:U9');
+  assert.equal((dir.value as { since_ts: string }).since_ts, ts);
+  assert.equal((join.out.find((r) => r.topic === 'rtm.inbox.gw-a')!.value as { event: { type: string; inviter: string } }).event.inviter, 'U1');
+  const leave = cs.handle({ type: 'member', channel: 'C1', team: 'T1', user: 'U9', action: 'leave', actor: 'U9', channel_type: 'C', reply: reply('l') }, 0, ROOT_CONTEXT);
+  assert.equal(leave.out.find((r) => r.topic === TOPICS.directory.name)!.value, null);
+});
+
+test('history says when memory does not cover the range', () => {
+  const cs = server(3);
+  const ts: string[] = [];
+  for (let i = 0; i < 5; i++) ts.push(cs.handle(post('C1', `m${i}`), 0, ROOT_CONTEXT).ts!);
+  const ask = (oldest: string) =>
+    result<{ messages: Array<{ text: string }>; complete: boolean; memory_oldest?: string }>(
+      cs.handle({ type: 'history', channel: 'C1', oldest, inclusive: false, ascending: true, limit: 10, reply: reply('h') }, 0, ROOT_CONTEXT),
+    ).result;
+  assert.deepEqual(ask(ts[2]!).messages.map((m) => m.text), ['m3', 'm4']);
+  assert.equal(ask(ts[2]!).complete, true);
+  const deep = ask(ts[0]!);
+  assert.equal(deep.complete, false);
+  assert.equal(deep.memory_oldest, ts[2]);
 });

@@ -1,10 +1,13 @@
 import type { Context } from '@opentelemetry/api';
 import {
   type ChannelCommand,
+  type DirectoryEntry,
   type LogRecord,
   type MessageEvent,
   type ReplyAddress,
   type SubsRecord,
+  type WebApiError,
+  withReaction,
 } from '@rtm/protocol';
 import { TOPICS, type OutRecord } from '@rtm/kafka';
 import { ChannelHistory } from './channel-history.js';
@@ -40,7 +43,9 @@ export interface Handled {
 export class ChannelServer {
   private readonly channels = new Map<string, ChannelState>();
   private readonly sequencer: TsSequencer;
-  private counters = { posts: 0, deliveries: 0, subscribes: 0, unsubscribes: 0, histories: 0, transient: 0 };
+  private counters = { posts: 0, edits: 0, deliveries: 0, subscribes: 0, unsubscribes: 0, histories: 0, transient: 0, memberships: 0, refused: 0 };
+  /** Partitions whose rebuild did not read the log from its start: older history may exist there only. */
+  private readonly truncated = new Set<number>();
 
   constructor(private readonly options: ChannelServerOptions) {
     this.sequencer = new TsSequencer(options.clock);
@@ -49,7 +54,7 @@ export class ChannelServer {
   private state(channel: string, partition: number): ChannelState {
     let s = this.channels.get(channel);
     if (!s) {
-      s = { partition, history: new ChannelHistory(this.options.historyLimit), subscribers: new Map() };
+      s = { partition, history: new ChannelHistory(this.options.historyLimit, !this.truncated.has(partition)), subscribers: new Map() };
       this.channels.set(channel, s);
     }
     return s;
@@ -94,17 +99,105 @@ export class ChannelServer {
       case 'history': {
         const s = this.channels.get(cmd.channel);
         this.counters.histories++;
-        const page = s
-          ? s.history.page({ oldest: cmd.oldest, latest: cmd.latest, inclusive: cmd.inclusive, limit: cmd.limit })
-          : { messages: [], has_more: false };
-        return { out: [reply(cmd.reply, page, context)] };
+        const q = { oldest: cmd.oldest, latest: cmd.latest, inclusive: cmd.inclusive, limit: cmd.limit, ascending: cmd.ascending };
+        const page = (s ?? this.state(cmd.channel, partition)).history.page(q);
+        return { out: [reply(cmd.reply, { ...page, partition }, context)] };
       }
       case 'typing': {
         const s = this.channels.get(cmd.channel);
         this.counters.transient++;
         return { out: s ? this.fanOut(s, cmd.channel, { type: 'user_typing', channel: cmd.channel, user: cmd.user }, context) : [] };
       }
+      case 'update':
+      case 'delete': {
+        const s = this.state(cmd.channel, partition);
+        const original = s.history.find(cmd.ts);
+        if (!original) return this.refuse(cmd.reply, 'message_not_found', context);
+        if (original.user !== cmd.user) return this.refuse(cmd.reply, cmd.type === 'update' ? 'cant_update_message' : 'cant_delete_message', context);
+        const eventTs = this.sequencer.next(cmd.channel, partition);
+        this.counters.edits++;
+        if (cmd.type === 'update') {
+          const message: MessageEvent = { ...original, text: cmd.text, edited: { user: cmd.user, ts: eventTs } };
+          s.history.replace(message);
+          const log: LogRecord = { type: 'edit', channel: cmd.channel, ts: cmd.ts, text: cmd.text, edited: { user: cmd.user, ts: eventTs } };
+          const event = { type: 'message', subtype: 'message_changed', hidden: true, channel: cmd.channel, ts: eventTs, event_ts: eventTs, message, previous_message: original };
+          return {
+            ts: eventTs,
+            out: [
+              { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+              ...this.fanOut(s, cmd.channel, event, context),
+              reply(cmd.reply, { channel: cmd.channel, ts: cmd.ts, text: cmd.text, message }, context),
+            ],
+          };
+        }
+        s.history.remove(cmd.ts);
+        const log: LogRecord = { type: 'delete', channel: cmd.channel, ts: cmd.ts, event_ts: eventTs };
+        const event = { type: 'message', subtype: 'message_deleted', hidden: true, channel: cmd.channel, ts: eventTs, event_ts: eventTs, deleted_ts: cmd.ts, previous_message: original };
+        return {
+          ts: eventTs,
+          out: [
+            { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+            ...this.fanOut(s, cmd.channel, event, context),
+            reply(cmd.reply, { channel: cmd.channel, ts: cmd.ts }, context),
+          ],
+        };
+      }
+      case 'reaction': {
+        const s = this.state(cmd.channel, partition);
+        const original = s.history.find(cmd.ts);
+        if (!original) return this.refuse(cmd.reply, 'message_not_found', context);
+        const has = original.reactions?.some((r) => r.name === cmd.name && r.users.includes(cmd.user)) ?? false;
+        if (cmd.action === 'add' && has) return this.refuse(cmd.reply, 'already_reacted', context);
+        if (cmd.action === 'remove' && !has) return this.refuse(cmd.reply, 'no_reaction', context);
+        const eventTs = this.sequencer.next(cmd.channel, partition);
+        s.history.replace(withReaction(original, cmd.name, cmd.user, cmd.action));
+        const log: LogRecord = { type: 'reaction', channel: cmd.channel, ts: cmd.ts, name: cmd.name, user: cmd.user, action: cmd.action, event_ts: eventTs };
+        const event = {
+          type: cmd.action === 'add' ? 'reaction_added' : 'reaction_removed',
+          user: cmd.user,
+          reaction: cmd.name,
+          item: { type: 'message', channel: cmd.channel, ts: cmd.ts },
+          item_user: original.user,
+          event_ts: eventTs,
+        };
+        return {
+          out: [
+            { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+            ...this.fanOut(s, cmd.channel, event, context),
+            reply(cmd.reply, {}, context),
+          ],
+        };
+      }
+      case 'member': {
+        const s = this.state(cmd.channel, partition);
+        this.counters.memberships++;
+        const key = `member:${cmd.channel}:${cmd.user}`;
+        const entry: DirectoryEntry | null =
+          cmd.action === 'join'
+            ? { kind: 'member', channel: cmd.channel, user: cmd.user, since: Math.floor(Date.now() / 1000), since_ts: this.sequencer.lastTs(cmd.channel) ?? null }
+            : null;
+        const event = {
+          type: cmd.action === 'join' ? 'member_joined_channel' : 'member_left_channel',
+          user: cmd.user,
+          channel: cmd.channel,
+          channel_type: cmd.channel_type,
+          team: cmd.team,
+          ...(cmd.actor !== cmd.user ? { [cmd.action === 'join' ? 'inviter' : 'remover']: cmd.actor } : {}),
+        };
+        return {
+          out: [
+            { topic: TOPICS.directory.name, key, value: entry, context },
+            ...this.fanOut(s, cmd.channel, event, context),
+            reply(cmd.reply, { since_ts: entry?.since_ts ?? null }, context),
+          ],
+        };
+      }
     }
+  }
+
+  private refuse(address: ReplyAddress, error: WebApiError, context: Context): Handled {
+    this.counters.refused++;
+    return { out: [{ topic: address.inbox, key: address.corr, value: { type: 'reply', corr: address.corr, ok: false, error }, context }] };
   }
 
   /** One delivery per subscribed gateway, never one per gateway in the cluster. */
@@ -115,11 +208,41 @@ export class ChannelServer {
 
   /** Rebuild: replays one record of `rtm.channel.log`. */
   replayLog(partition: number, record: LogRecord): void {
-    if (record.type !== 'message') return;
+    if (record.type === 'owner') return;
     const s = this.state(record.channel, partition);
-    const message = record.event as MessageEvent;
-    this.sequencer.observe(record.channel, partition, message.ts);
-    s.history.append(message);
+    switch (record.type) {
+      case 'message': {
+        const message = record.event as MessageEvent;
+        this.sequencer.observe(record.channel, partition, message.ts);
+        s.history.append(message);
+        return;
+      }
+      case 'edit': {
+        this.sequencer.observe(record.channel, partition, record.edited.ts);
+        const m = s.history.find(record.ts);
+        if (m) s.history.replace({ ...m, text: record.text, edited: record.edited });
+        return;
+      }
+      case 'delete':
+        this.sequencer.observe(record.channel, partition, record.event_ts);
+        s.history.remove(record.ts);
+        return;
+      case 'reaction': {
+        this.sequencer.observe(record.channel, partition, record.event_ts);
+        const m = s.history.find(record.ts);
+        if (m) s.history.replace(withReaction(m, record.name, record.user, record.action));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Rebuild: whether the log was read from its start for this partition. When not, channels
+   * of the partition may have older messages in the log only.
+   */
+  setTruncated(partition: number, truncated: boolean): void {
+    if (truncated) this.truncated.add(partition);
+    else this.truncated.delete(partition);
   }
 
   /** Rebuild: replays one record of `rtm.channel.subs` (null value: removed). */
@@ -143,6 +266,7 @@ export class ChannelServer {
       }
     }
     this.sequencer.forget(partition, gone);
+    this.truncated.delete(partition);
   }
 
   /** The last `ts` of a channel. */

@@ -3,17 +3,20 @@ import { ROOT_CONTEXT, SpanKind, propagation, trace, type Context } from '@opent
 import {
   CLOSE_CODES,
   RTM_ERROR,
+  channelObject,
   compareTs,
   parseClientFrame,
   type Ack,
+  type ChannelEntry,
   type ClientFrame,
   type DeliverRecord,
+  type MessageEvent,
   type PresenceRecord,
   type RtmError,
 } from '@rtm/protocol';
 import { RequestFailed, RequestTimeout, TOPICS, type Bus, type InRecord } from '@rtm/kafka';
-import type { DirectoryView } from '@rtm/directory';
-import type { ChannelLink, Logger } from '@rtm/service';
+import type { DirectoryChange, DirectoryView } from '@rtm/directory';
+import type { ChannelHistoryReader, ChannelLink, Logger, PresenceLink } from '@rtm/service';
 import type { ClientTransport } from './client-transport.js';
 
 const tracer = trace.getTracer('rtm-gateway');
@@ -28,6 +31,8 @@ export interface GatewayOptions {
   inbox: string;
   bus: Bus;
   link: ChannelLink;
+  history: ChannelHistoryReader;
+  presence: PresenceLink;
   directory: DirectoryView;
   log: Logger;
 }
@@ -36,46 +41,60 @@ export interface GatewayOptions {
 export interface SessionIdentity {
   user: string;
   team: string;
+  tokenId?: string;
   /** Per channel, the last `ts` the client saw before reconnecting. */
   since?: Record<string, string>;
 }
 
+type Event = Record<string, unknown> & { type: string };
+
 interface Session extends SessionIdentity {
   id: string;
   transport: ClientTransport;
-  /** False until `hello` was sent: events are queued until then. */
-  live: boolean;
-  queue: Array<{ channel: string; event: Record<string, unknown> }>;
+  /** Channels this session receives. */
+  channels: Set<string>;
+  /**
+   * Channels whose live events wait while the session catches up on them (at connect, or on
+   * joining): they are pushed after the catch-up, so order holds and nothing is skipped.
+   */
+  held: Map<string, Event[]>;
   /** Per channel, the newest message `ts` pushed: nothing at or below it is pushed again. */
   lastTs: Map<string, string>;
+  /** Users whose presence this session watches (`presence_sub`). */
+  presenceSub: Set<string>;
   closed: boolean;
 }
 
 /**
  * Holds client sessions and their channel subscriptions: subscribes to a channel's owner
- * when its first local member connects, pushes deliveries to the local members, and turns
- * client frames into commands for the channel servers.
+ * when its first local member connects, pushes deliveries to the local members, turns client
+ * frames into commands for the channel servers, and turns directory changes into the events
+ * Slack sends for them.
  */
 export class Gateway {
   private readonly sessions = new Map<string, Session>();
+  private readonly byUser = new Map<string, Set<Session>>();
   /** Channel to the sessions here that receive it. */
   private readonly local = new Map<string, Set<Session>>();
   /** Channel to the pending or done subscription with its owner. */
   private readonly subscribed = new Map<string, Promise<void>>();
-  private counters = { delivered: 0, deliveries: 0, framesIn: 0, badFrames: 0, posts: 0 };
+  private counters = { delivered: 0, deliveries: 0, framesIn: 0, badFrames: 0, posts: 0, caughtUp: 0 };
 
   constructor(private readonly o: GatewayOptions) {}
 
+  // ------------------------------------------------------------------ sessions
+
   /**
    * Opens a session: subscribes to every channel of the user that has no local subscriber
-   * yet and waits for the owners to confirm, then sends `hello`. Events that arrive in the
-   * meantime are queued, so the client misses nothing between `hello` and live traffic.
+   * yet and waits for the owners to confirm, sends `hello`, then per channel the catch-up the
+   * client asked for followed by the live events that arrived meanwhile.
    */
   async open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
-    const s: Session = { ...identity, id: randomUUID(), transport, live: false, queue: [], lastTs: new Map(), closed: false };
+    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), presenceSub: new Set(), closed: false };
     this.sessions.set(s.id, s);
+    setOf(this.byUser, s.user).add(s);
     const channels = [...this.o.directory.channelsOf(s.user)];
-    for (const c of channels) this.addLocal(c, s);
+    for (const c of channels) this.attach(s, c, true);
     await this.reportPresence(s, 'open');
     try {
       await Promise.all(channels.map((c) => this.ensureSubscribed(c)));
@@ -86,18 +105,43 @@ export class Gateway {
     }
     if (s.closed) return s.id;
     this.push(s, { type: 'hello', region: this.o.region, gateway: this.o.gatewayId });
-    s.live = true;
-    for (const q of s.queue.splice(0)) this.pushEvent(s, q.channel, q.event);
+    await Promise.all(channels.map((c) => this.release(s, c, s.since?.[c])));
     return s.id;
   }
 
-  private addLocal(channel: string, s: Session): void {
-    let set = this.local.get(channel);
-    if (!set) {
-      set = new Set();
-      this.local.set(channel, set);
+  /** Makes a session receive a channel; held sessions queue its events until released. */
+  private attach(s: Session, channel: string, hold: boolean): void {
+    s.channels.add(channel);
+    if (hold) s.held.set(channel, []);
+    setOf(this.local, channel).add(s);
+  }
+
+  /** Pushes what the session missed on a channel since `since`, then what was held. */
+  private async release(s: Session, channel: string, since: string | undefined): Promise<void> {
+    try {
+      if (since) {
+        const missed = await this.o.history.since(channel, since);
+        this.counters.caughtUp += missed.length;
+        for (const m of missed) this.pushEvent(s, channel, m);
+      }
+    } catch (err) {
+      this.o.log.warn('catch-up failed', { user: s.user, channel, error: String(err) });
+      this.push(s, { type: 'error', error: { code: RTM_ERROR.internal, msg: `catch-up of ${channel} failed; reconnect to retry` } });
     }
-    set.add(s);
+    const held = s.held.get(channel) ?? [];
+    s.held.delete(channel);
+    for (const e of held) this.pushEvent(s, channel, e);
+  }
+
+  private detach(s: Session, channel: string): void {
+    s.channels.delete(channel);
+    s.held.delete(channel);
+    const set = this.local.get(channel);
+    if (set?.delete(s) && set.size === 0) {
+      this.local.delete(channel);
+      this.subscribed.delete(channel);
+      void this.o.link.send({ type: 'unsubscribe', channel, gateway: this.o.gatewayId }).catch(() => undefined);
+    }
   }
 
   private ensureSubscribed(channel: string): Promise<void> {
@@ -116,14 +160,10 @@ export class Gateway {
     if (!s || s.closed) return;
     s.closed = true;
     this.sessions.delete(sessionId);
+    this.byUser.get(s.user)?.delete(s);
+    if (this.byUser.get(s.user)?.size === 0) this.byUser.delete(s.user);
     if (code !== undefined) s.transport.close(code, reason ?? '');
-    for (const [channel, set] of this.local) {
-      if (set.delete(s) && set.size === 0) {
-        this.local.delete(channel);
-        this.subscribed.delete(channel);
-        void this.o.link.send({ type: 'unsubscribe', channel, gateway: this.o.gatewayId }).catch(() => undefined);
-      }
-    }
+    for (const c of [...s.channels]) this.detach(s, c);
     void this.reportPresence(s, 'closed').catch(() => undefined);
   }
 
@@ -131,6 +171,8 @@ export class Gateway {
     const report: PresenceRecord = { type: 'connection', user: s.user, team: s.team, gateway: this.o.gatewayId, conn: s.id, state, at: Date.now() };
     await this.o.bus.publish([{ topic: TOPICS.presence.name, key: s.user, value: report }]);
   }
+
+  // ------------------------------------------------------------------ client frames
 
   /** Handles one text frame from a client. Never throws: bad input becomes an error reply. */
   async onFrame(sessionId: string, raw: string): Promise<void> {
@@ -164,15 +206,17 @@ export class Gateway {
         if (denied) return this.replyError(s, frame.id, denied);
         this.counters.posts++;
         const span = tracer.startSpan('gateway.rtm.message', { kind: SpanKind.SERVER, attributes: { 'rtm.channel': frame.channel, 'rtm.user': s.user } }, this.clientContext(frame.traceparent));
-        const ctx = trace.setSpan(ROOT_CONTEXT, span);
         try {
-          const result = await this.o.link.post({ channel: frame.channel, team: s.team, user: s.user, text: frame.text, ...(frame.thread_ts ? { thread_ts: frame.thread_ts } : {}) }, ctx);
+          const threadTs = frame.thread_ts ? { thread_ts: frame.thread_ts } : {};
+          const result = await this.o.link.post({ channel: frame.channel, team: s.team, user: s.user, text: frame.text, ...threadTs }, trace.setSpan(ROOT_CONTEXT, span));
           span.setAttribute('rtm.ts', result.ts);
-          const ack: Ack = { ok: true, reply_to: frame.id, ts: result.ts, text: frame.text };
-          this.push(s, ack);
+          this.push(s, { ok: true, reply_to: frame.id, ts: result.ts, text: frame.text } satisfies Ack);
         } catch (err) {
-          const timeout = err instanceof RequestTimeout;
-          this.replyError(s, frame.id, timeout ? { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' } : { code: RTM_ERROR.internal, msg: err instanceof RequestFailed ? err.code : 'post failed' });
+          const error =
+            err instanceof RequestTimeout
+              ? { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' }
+              : { code: RTM_ERROR.internal, msg: err instanceof RequestFailed ? err.code : 'post failed' };
+          this.replyError(s, frame.id, error);
         } finally {
           span.end();
         }
@@ -185,10 +229,20 @@ export class Gateway {
         return;
       }
       case 'presence_sub':
+        s.presenceSub = new Set(frame.ids);
+        await this.pushPresence(s, frame.ids);
+        return;
       case 'presence_query':
-        // Validated here; served by the presence servers.
+        await this.pushPresence(s, frame.ids);
         return;
     }
+  }
+
+  /** One `presence_change` per user of the session's team, from the presence servers. */
+  private async pushPresence(s: Session, ids: string[]): Promise<void> {
+    const mine = ids.filter((id) => this.o.directory.user(id)?.team === s.team);
+    const states = await Promise.all(mine.map(async (user) => ({ user, state: await this.o.presence.query(user) })));
+    for (const { user, state } of states) this.push(s, { type: 'presence_change', user, presence: state.presence });
   }
 
   /** A client may continue its own trace by sending `traceparent` in the frame. */
@@ -208,23 +262,96 @@ export class Gateway {
     else this.push(s, { ok: false, reply_to: replyTo, error } satisfies Ack);
   }
 
+  // ------------------------------------------------------------------ deliveries
+
   /** Pushes a delivery from a channel server to the local members of its channel. */
   deliver(record: DeliverRecord, raw: InRecord): void {
     this.counters.deliveries++;
-    const set = this.local.get(record.channel);
+    const channel = record.channel;
+    const event = record.event as Event;
+    if (event.type === 'member_joined_channel' || event.type === 'member_left_channel') this.applyMembershipEvent(channel, event);
+    const set = this.local.get(channel);
     if (!set || set.size === 0) return;
-    const span = tracer.startSpan('gateway.push', { kind: SpanKind.CONSUMER, attributes: { 'rtm.channel': record.channel, 'rtm.event': record.event.type, 'rtm.recipients': set.size } }, raw.context);
-    if (typeof record.event.ts === 'string') span.setAttribute('rtm.ts', record.event.ts);
-    for (const s of set) {
-      // Membership is checked at push time: someone who left stops receiving at once.
-      if (!this.o.directory.isMember(record.channel, s.user)) continue;
-      if (s.live) this.pushEvent(s, record.channel, record.event);
-      else s.queue.push({ channel: record.channel, event: record.event });
-    }
+    const span = tracer.startSpan('gateway.push', { kind: SpanKind.CONSUMER, attributes: { 'rtm.channel': channel, 'rtm.event': event.type, 'rtm.recipients': set.size } }, raw.context);
+    if (typeof event.ts === 'string') span.setAttribute('rtm.ts', event.ts);
+    // Typing and membership events go to the others, not to the user they are about.
+    const skipUser = event.type === 'user_typing' || event.type === 'member_joined_channel' ? (event.user as string) : undefined;
+    for (const s of set) if (s.user !== skipUser) this.pushOrHold(s, channel, event);
     span.end();
   }
 
-  private pushEvent(s: Session, channel: string, event: Record<string, unknown>): void {
+  /**
+   * A membership change, in the channel's own order: a member who left gets nothing that was
+   * sequenced after it; one who joined gets everything that was.
+   */
+  private applyMembershipEvent(channel: string, event: Event): void {
+    const user = event.user as string;
+    for (const s of this.byUser.get(user) ?? []) {
+      if (event.type === 'member_left_channel' && s.channels.has(channel)) {
+        this.detach(s, channel);
+        this.push(s, { type: 'channel_left', channel });
+      } else if (event.type === 'member_joined_channel' && !s.channels.has(channel)) {
+        this.attach(s, channel, false);
+        this.push(s, this.channelJoinedEvent(channel, user));
+      }
+    }
+  }
+
+  /** Directory changes that concern local sessions become Slack events. */
+  onDirectoryChange(change: DirectoryChange): void {
+    const [kind, a, b] = change.key.split(':');
+    if (kind === 'member' && a && b) {
+      if (change.value !== null && !change.previous) this.joinedFromDirectory(a, b, (change.value as { since_ts?: string | null }).since_ts ?? undefined);
+      if (change.value === null) {
+        for (const s of this.byUser.get(b) ?? []) {
+          if (!s.channels.has(a)) continue;
+          this.detach(s, a);
+          this.push(s, { type: 'channel_left', channel: a });
+        }
+      }
+    } else if (kind === 'channel' && a && change.value) {
+      const c = change.value as ChannelEntry;
+      const before = change.previous as ChannelEntry | undefined;
+      if (!before && !c.is_private) {
+        const created = { type: 'channel_created', channel: { id: c.id, name: c.name, created: c.created, creator: c.creator, is_private: false } };
+        for (const s of this.sessions.values()) if (s.team === c.team) this.push(s, created);
+      }
+      if (before && !before.is_archived && c.is_archived) {
+        for (const s of this.local.get(c.id) ?? []) this.push(s, { type: 'channel_archive', channel: c.id, user: c.archived_by ?? c.creator });
+      }
+    } else if (kind === 'revoked' && a) {
+      for (const s of [...this.sessions.values()]) {
+        if (s.tokenId !== a) continue;
+        this.push(s, { type: 'error', error: { code: RTM_ERROR.internal, msg: 'token_revoked' } });
+        this.close(s.id, CLOSE_CODES.tokenRevoked.code, 'token_revoked');
+      }
+    }
+  }
+
+  /** A join this gateway heard of through the directory: subscribe, catch up, then go live. */
+  private joinedFromDirectory(channel: string, user: string, sinceTs: string | undefined): void {
+    for (const s of this.byUser.get(user) ?? []) {
+      if (s.channels.has(channel)) continue;
+      this.attach(s, channel, true);
+      this.push(s, this.channelJoinedEvent(channel, user));
+      void this.ensureSubscribed(channel)
+        .then(() => this.release(s, channel, sinceTs))
+        .catch((err) => this.o.log.warn('subscription after join failed', { channel, error: String(err) }));
+    }
+  }
+
+  private channelJoinedEvent(channel: string, user: string): Event {
+    const c = this.o.directory.channel(channel);
+    return { type: 'channel_joined', channel: c ? channelObject(c, true, this.o.directory.membersOf(channel).size) : { id: channel }, user };
+  }
+
+  private pushOrHold(s: Session, channel: string, event: Event): void {
+    const held = s.held.get(channel);
+    if (held) held.push(event);
+    else this.pushEvent(s, channel, event);
+  }
+
+  private pushEvent(s: Session, channel: string, event: Event | MessageEvent): void {
     if (event.type === 'message' && typeof event.ts === 'string') {
       const last = s.lastTs.get(channel);
       if (last !== undefined && compareTs(event.ts, last) <= 0) return;
@@ -244,12 +371,24 @@ export class Gateway {
     s.transport.send(JSON.stringify(payload));
   }
 
-  /** Closes every session, telling clients to reconnect elsewhere. */
+  /** Says goodbye to every session and closes it, telling clients to reconnect. */
   closeAll(code: number, reason: string): void {
-    for (const id of [...this.sessions.keys()]) this.close(id, code, reason);
+    for (const s of [...this.sessions.values()]) {
+      this.push(s, { type: 'goodbye', source: reason });
+      this.close(s.id, code, reason);
+    }
   }
 
   stats(): Record<string, number> {
     return { connections: this.sessions.size, channels: this.local.size, ...this.counters };
   }
+}
+
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let s = map.get(key);
+  if (!s) {
+    s = new Set();
+    map.set(key, s);
+  }
+  return s;
 }

@@ -2,7 +2,7 @@ import { CLOSE_CODES } from '@rtm/protocol';
 import { KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
 import { Directory, TokenSigner } from '@rtm/directory';
 import { startTelemetry } from '@rtm/otel';
-import { readConfig, createLogger, InstanceAnnouncer, Inbox, ChannelLink, onShutdown } from '@rtm/service';
+import { readConfig, createLogger, InstanceAnnouncer, Inbox, ChannelLink, ChannelHistoryReader, ChannelLogReader, PresenceLink, onShutdown } from '@rtm/service';
 import { Gateway } from './gateway.js';
 import { WsListener } from './ws-listener.js';
 
@@ -13,7 +13,9 @@ const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instan
 const directory = new Directory(bus);
 let gateway: Gateway | undefined;
 const inbox = new Inbox(bus, config.instanceId, log, (record, raw) => gateway?.deliver(record, raw));
-gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link: new ChannelLink(bus, inbox.requester), directory: directory.view, log });
+const link = new ChannelLink(bus, inbox.requester);
+gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, log });
+directory.onChange((change) => gateway?.onDirectoryChange(change));
 const listener = new WsListener({
   gatewayId: config.instanceId,
   host: config.host,
@@ -30,7 +32,7 @@ const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gat
 
 onShutdown(log, async () => {
   await announcer.setState('stopping').catch(() => undefined);
-  gateway!.closeAll(CLOSE_CODES.serverShutdown.code, 'server shutdown');
+  gateway!.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown');
   await listener.stop();
   await inbox.stop();
   await directory.stop();

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE_CODES } from '@rtm/protocol';
+import { CLOSE_CODES, isTs } from '@rtm/protocol';
 import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
 import type { Logger } from '@rtm/service';
 import type { Gateway } from './gateway.js';
@@ -58,6 +58,8 @@ export class WsListener {
       return;
     }
     const claims = await this.admit(url.searchParams.get('ticket') ?? '');
+    const since = parseSince(url.searchParams.get('since'));
+    if (claims && since) claims.since = { ...claims.since, ...since };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (!claims) {
         // Slack sends an error event before closing on a bad connection URL.
@@ -98,7 +100,7 @@ export class WsListener {
     });
     ws.on('error', (err) => this.o.log.warn('websocket error', { error: String(err) }));
     this.o.gateway
-      .open({ user: claims.user, team: claims.team, ...(claims.since ? { since: claims.since } : {}) }, transport)
+      .open({ user: claims.user, team: claims.team, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}), ...(claims.since ? { since: claims.since } : {}) }, transport)
       .then((id) => {
         sessionId = id;
         if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);
@@ -111,5 +113,17 @@ export class WsListener {
   async stop(): Promise<void> {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** The `since` URL parameter: a JSON object of channel id to last seen `ts`; malformed is ignored. */
+function parseSince(raw: string | null): Record<string, string> | undefined {
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+    return Object.fromEntries(Object.entries(v).filter(([, ts]) => isTs(ts)) as Array<[string, string]>);
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { PresenceRecord } from '@rtm/protocol';
-import { KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/kafka';
+import { KafkaBus, CLUSTER_TOPICS, TOPICS, type OutRecord } from '@rtm/kafka';
 import { startTelemetry } from '@rtm/otel';
 import { readConfig, createLogger, InstanceAnnouncer, onShutdown, startHealthServer, listeningPort } from '@rtm/service';
 import { PresenceTable } from './presence-table.js';
@@ -24,11 +24,18 @@ const subscription = await bus.process({
     log.info('presence partitions assigned', { partitions: owned });
   },
   handleBatch: async (batch) => {
+    const out: OutRecord[] = [];
     for (const r of batch.records) {
       const parsed = PresenceRecord.safeParse(r.value);
-      if (parsed.success) table.apply(parsed.data);
+      if (!parsed.success) continue;
+      const rec = parsed.data;
+      if (rec.type === 'connection') table.apply(rec);
+      else if (rec.type === 'set') {
+        table.setManual(rec.user, rec.presence);
+        if (rec.reply) out.push({ topic: rec.reply.inbox, key: rec.reply.corr, value: { type: 'reply', corr: rec.reply.corr, ok: true, result: {} } });
+      } else out.push({ topic: rec.reply.inbox, key: rec.reply.corr, value: { type: 'reply', corr: rec.reply.corr, ok: true, result: table.describe(rec.user) } });
     }
-    return [];
+    return out;
   },
 });
 await announcer.setState('serving');
