@@ -218,7 +218,7 @@ export class KafkaBus implements Bus {
           void p.then((producer) => producer.disconnect()).catch(() => undefined);
         }
       }
-      options.onAssignment(assignment);
+      options.onAssignment(assignment, writer);
     });
     await consumer.run({
       autoCommit: false,
@@ -233,6 +233,9 @@ export class KafkaBus implements Bus {
         let out: OutRecord[];
         try {
           out = await options.handleBatch(handed, writer);
+          // The group may have moved the partition while the batch waited: writing now through
+          // its transactional id would fence the partition's new owner.
+          if (isStale() || !isRunning()) return;
           await inTransaction(batch.topic, batch.partition, async (tx) => {
             if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
             await tx.sendOffsets({

@@ -103,9 +103,9 @@ export class MemoryBus implements Bus {
     const committed = new Map<string, number>();
     const assignment: Record<string, number[]> = {};
     for (const name of options.topics) assignment[name] = this.topic(name).partitions.map((_, i) => i);
-    options.onAssignment(assignment);
     let stopped = false;
     const writer: PartitionWriter = { commit: async (_topic, _partition, records) => this.append(records) };
+    options.onAssignment(assignment, writer);
     const pump = () => {
       this.queue = this.queue.then(async () => {
         for (const name of options.topics) {

@@ -58,8 +58,11 @@ export interface ProcessOptions {
   assigner?: unknown;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  /** Called, before any batch of the new generation, whenever the group assigns partitions. */
-  onAssignment(assignment: Assignment): void;
+  /**
+   * Called, before any batch of the new generation, whenever the group assigns partitions;
+   * `writer` lets the new owner write through the partitions' transactional producers.
+   */
+  onAssignment(assignment: Assignment, writer: PartitionWriter): void;
   /**
    * Turns one batch into the records to write. They are written in one transaction together
    * with the batch's consumed offsets: all or nothing.

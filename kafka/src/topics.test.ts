@@ -9,7 +9,7 @@ test('channel in, log and subscription topics are co-partitioned', () => {
 
 test('compacted topics are the keyed state topics, and history is never deleted by time', () => {
   const compacted = CLUSTER_TOPICS.filter((t) => t.config['cleanup.policy'] === 'compact').map((t) => t.name);
-  assert.deepEqual(compacted.sort(), ['rtm.channel.subs', 'rtm.directory', 'rtm.instances']);
+  assert.deepEqual(compacted.sort(), ['rtm.channel.subs', 'rtm.directory', 'rtm.instances', 'rtm.ring']);
   assert.equal(TOPICS.channelLog.config['retention.ms'], '-1');
 });
 

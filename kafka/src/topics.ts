@@ -21,7 +21,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Partitions of the channel topics. `rtm.channel.in`, `rtm.channel.log` and `rtm.channel.subs`
  * have the same count: partition p of each belongs to the same channel server.
  */
-export const CHANNEL_PARTITIONS = 16;
+export const CHANNEL_PARTITIONS = 32;
 
 export const TOPICS = {
   channelIn: {
@@ -66,6 +66,20 @@ export const TOPICS = {
     config: { 'cleanup.policy': 'compact', 'segment.ms': String(DAY_MS) },
     purpose: 'every server announcing its role, region, url and state as a heartbeat',
   },
+  ring: {
+    name: 'rtm.ring',
+    partitions: 1,
+    key: 'consumer group (rtm-channel)',
+    config: { 'cleanup.policy': 'compact', 'segment.ms': String(DAY_MS) },
+    purpose: 'the latest placement of partitions on the hash ring, published by the group leader',
+  },
+  events: {
+    name: 'rtm.events',
+    partitions: 1,
+    key: 'instance id',
+    config: { 'retention.ms': String(DAY_MS), 'cleanup.policy': 'delete' },
+    purpose: 'operator events: processes starting and exiting, partition takeovers, placements',
+  },
   inbox: {
     name: 'rtm.inbox.',
     partitions: 1,
@@ -76,7 +90,7 @@ export const TOPICS = {
 } as const satisfies Record<string, TopicDefinition>;
 
 /** The topics that exist once per cluster (not per instance). */
-export const CLUSTER_TOPICS: TopicDefinition[] = [TOPICS.channelIn, TOPICS.channelLog, TOPICS.channelSubs, TOPICS.presence, TOPICS.directory, TOPICS.instances];
+export const CLUSTER_TOPICS: TopicDefinition[] = [TOPICS.channelIn, TOPICS.channelLog, TOPICS.channelSubs, TOPICS.presence, TOPICS.directory, TOPICS.instances, TOPICS.ring, TOPICS.events];
 
 /** The inbox topic of one instance. */
 export function inboxTopic(instanceId: string): TopicDefinition {

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, waitFor } from '@rtm/process';
-import { KafkaBroker, KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
+import { KafkaBroker, KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/kafka';
+import type { OpsEvent } from '@rtm/protocol';
 import { JaegerServer } from '@rtm/otel';
 import type { ClusterPorts, RegionSpec } from './cluster-config.js';
 
@@ -62,6 +63,8 @@ export interface ClusterOptions {
   progress?: (line: string) => void;
   /** Replace a server process that exits unexpectedly. */
   supervise?: boolean;
+  /** How long after an unexpected exit the replacement starts (default 1000 ms). */
+  restartDelayMs?: number;
 }
 
 interface ServerSlot {
@@ -71,6 +74,8 @@ interface ServerSlot {
   port: number;
   process: ManagedProcess;
   restarts: number;
+  /** Set when the exit was asked for (graceful stop, or the whole cluster stopping). */
+  stopRequested: boolean;
 }
 
 /** Settings kept with the state so tokens stay valid across restarts. */
@@ -92,6 +97,8 @@ export class Cluster {
   private stopping = false;
   info: ClusterInfo | undefined;
   private readonly say: (line: string) => void;
+  /** Kept open while running: process events go to `rtm.events`. */
+  private bus: KafkaBus | undefined;
 
   constructor(readonly options: ClusterOptions) {
     this.say = options.progress ?? (() => undefined);
@@ -131,12 +138,9 @@ export class Cluster {
       this.jaeger ? (this.say(`starting Jaeger on ${this.jaeger.queryUrl}`), this.jaeger.start()) : Promise.resolve(),
     ]);
     void jaegerDone;
-    const bus = new KafkaBus({ brokers: [this.kafka.bootstrap], clientId: 'launcher', logLevel: 'error' });
-    try {
-      await waitFor('topics created', 60_000, async () => (await bus.ensureTopics(CLUSTER_TOPICS), true));
-    } finally {
-      await bus.close();
-    }
+    this.bus = new KafkaBus({ brokers: [this.kafka.bootstrap], clientId: 'launcher', logLevel: 'error' });
+    const bus = this.bus;
+    await waitFor('topics created', 60_000, async () => (await bus.ensureTopics(CLUSTER_TOPICS), true));
 
     this.say('starting servers');
     let g = 0;
@@ -157,7 +161,7 @@ export class Cluster {
   }
 
   private addSlot(role: ServerSlot['role'], id: string, region: string, port: number): ServerSlot {
-    const slot: ServerSlot = { role, id, region, port, restarts: 0, process: this.makeProcess(role, id, region, port) };
+    const slot: ServerSlot = { role, id, region, port, restarts: 0, stopRequested: false, process: this.makeProcess(role, id, region, port) };
     this.slots.push(slot);
     return slot;
   }
@@ -188,16 +192,60 @@ export class Cluster {
   }
 
   private async launch(slot: ServerSlot): Promise<void> {
-    await slot.process.start();
-    void slot.process.waitExit().then((code) => this.onExit(slot, code));
+    slot.stopRequested = false;
+    const proc = slot.process;
+    await proc.start();
+    this.event({ type: 'process_started', instance: slot.id, role: slot.role, pid: proc.pid ?? 0, expected: true, at: Date.now() });
+    void proc.waitExit().then((code) => this.onExit(slot, proc, code));
   }
 
-  private onExit(slot: ServerSlot, code: number | null): void {
-    if (this.stopping || !this.options.supervise) return;
+  private event(e: OpsEvent): void {
+    void this.bus?.publish([{ topic: TOPICS.events.name, key: e.instance, value: e }]).catch(() => undefined);
+  }
+
+  private onExit(slot: ServerSlot, proc: ManagedProcess, code: number | null): void {
+    const expected = this.stopping || slot.stopRequested;
+    this.event({ type: 'process_exited', instance: slot.id, role: slot.role, pid: proc.pid ?? 0, code, expected, at: Date.now() });
+    if (expected || !this.options.supervise || slot.process !== proc) return;
     slot.restarts++;
-    this.say(`${slot.id} exited (code ${code}); restarting`);
+    const delay = this.options.restartDelayMs ?? 1_000;
+    this.say(`${slot.id} exited (code ${code}); replacing it in ${delay} ms`);
+    setTimeout(() => {
+      if (this.stopping || slot.process !== proc) return;
+      slot.process = this.makeProcess(slot.role, slot.id, slot.region, slot.port);
+      void this.launch(slot).catch((err) => this.say(`${slot.id} failed to restart: ${String(err)}`));
+    }, delay).unref();
+  }
+
+  /** Starts one more server of a role; resolves once it is serving. */
+  async addServer(role: 'channel' | 'presence' | 'gateway', region = 'core'): Promise<string> {
+    const n = this.slots.filter((s) => s.role === role && (role !== 'gateway' || s.region === region)).length + 1;
+    const id = role === 'gateway' ? `gw-${region}-${n}` : `${role}-${n}`;
+    const slot = this.addSlot(role, id, region, 0);
+    await this.launch(slot);
+    await this.waitServing();
+    return id;
+  }
+
+  /** Stops one server gracefully (SIGTERM); it is not replaced. */
+  async stopServer(id: string): Promise<void> {
+    const slot = this.slot(id);
+    slot.stopRequested = true;
+    await slot.process.stop();
+  }
+
+  /** Starts a stopped server again under the same id. */
+  async startServer(id: string): Promise<void> {
+    const slot = this.slot(id);
+    if (slot.process.running) return;
     slot.process = this.makeProcess(slot.role, slot.id, slot.region, slot.port);
-    void this.launch(slot).catch((err) => this.say(`${slot.id} failed to restart: ${String(err)}`));
+    await this.launch(slot);
+  }
+
+  private slot(id: string): ServerSlot {
+    const s = this.slots.find((x) => x.id === id);
+    if (!s) throw new Error(`no server ${id}`);
+    return s;
   }
 
   /** Operator API call with the operator token. */
@@ -220,10 +268,12 @@ export class Cluster {
   /** Waits until every server announces itself as serving. */
   async waitServing(timeoutMs = 90_000): Promise<void> {
     await waitFor('every server to be serving', timeoutMs, async () => {
-      for (const s of this.slots) if (!s.process.running) throw new Error(`${s.id} exited; see ${join(this.options.stateDir, 'logs', `${s.id}.log`)}`);
+      const active = this.slots.filter((s) => !s.stopRequested);
+      // A supervised server that exited is being replaced: wait for it rather than fail.
+      for (const s of active) if (!s.process.running && !this.options.supervise) throw new Error(`${s.id} exited; see ${join(this.options.stateDir, 'logs', `${s.id}.log`)}`);
       const list = await this.instances().catch(() => []);
       const serving = new Set(list.filter((i) => i.alive && i.state === 'serving').map((i) => i.id));
-      return this.slots.every((s) => serving.has(s.id)) ? true : undefined;
+      return active.every((s) => serving.has(s.id)) ? true : undefined;
     }, 250);
   }
 
@@ -279,11 +329,9 @@ export class Cluster {
     return list;
   }
 
-  /** The process of one server (fault tests signal it). */
+  /** The current process of one server (fault tests signal it). */
   server(id: string): ManagedProcess {
-    const s = this.slots.find((x) => x.id === id);
-    if (!s) throw new Error(`no server ${id}`);
-    return s.process;
+    return this.slot(id).process;
   }
 
   /** Stops servers, then Jaeger and Kafka. Safe to call twice. */
@@ -292,6 +340,7 @@ export class Cluster {
     this.stopping = true;
     this.say('stopping servers');
     await Promise.all(this.slots.map((s) => s.process.stop()));
+    await this.bus?.close();
     this.say('stopping Jaeger and Kafka');
     await Promise.all([this.jaeger?.stop(), this.kafka.stop()]);
   }

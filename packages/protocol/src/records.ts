@@ -222,3 +222,40 @@ export const InstanceRecord = z.object({
   stats: z.record(z.string(), z.number()).default({}),
 });
 export type InstanceRecord = z.infer<typeof InstanceRecord>;
+
+// ---------------------------------------------------------------- rtm.ring (compacted)
+/** The latest placement of the channel partitions on the hash ring (key: group id). */
+export const RingRecord = z.object({
+  group: z.string(),
+  epoch: z.number(),
+  vnodes: z.number().int(),
+  members: z.array(z.object({ id: z.string(), memberId: z.string() })),
+  /** Per topic, the owning instance of each partition. */
+  owners: z.record(z.string(), z.array(z.string())),
+});
+export type RingRecord = z.infer<typeof RingRecord>;
+
+// ---------------------------------------------------------------- rtm.events
+/** A process the launcher started or saw exit. */
+export const ProcessEvent = z.object({
+  type: z.enum(['process_started', 'process_exited']),
+  instance: z.string(),
+  role: z.string(),
+  pid: z.number().int(),
+  code: z.number().int().nullable().optional(),
+  expected: z.boolean().default(false),
+  at: z.number(),
+});
+/** A channel server finished rebuilding partitions it took over. */
+export const TakeoverEvent = z.object({
+  type: z.literal('takeover'),
+  instance: z.string(),
+  partitions: z.array(z.number().int()),
+  assignedAt: z.number(),
+  rebuiltAt: z.number(),
+  logRecords: z.number().int(),
+  subscriptions: z.number().int(),
+});
+/** Every record on `rtm.events` (key: instance id). */
+export const OpsEvent = z.union([ProcessEvent, TakeoverEvent]);
+export type OpsEvent = z.infer<typeof OpsEvent>;

@@ -9,6 +9,7 @@ import { WebApi } from './web-api.js';
 import { Workspace } from './workspace.js';
 import { createAdminApp } from './app.js';
 import { RateLimiter } from './rate-limiter.js';
+import { OpsLog } from './ops-log.js';
 
 const config = readConfig();
 const log = createLogger(config.instanceId);
@@ -16,6 +17,7 @@ const telemetry = startTelemetry({ serviceName: 'rtm-admin', instanceId: config.
 const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
+const ops = new OpsLog(bus);
 const inbox = new Inbox(bus, config.instanceId, log);
 const signer = new TokenSigner(config.tokenSecret);
 const link = new ChannelLink(bus, inbox.requester);
@@ -26,10 +28,10 @@ const webApi = new WebApi({ directory, signer, link, history, presence, workspac
 const rateLimiter = new RateLimiter(Number(process.env.RTM_POST_RATE ?? 100));
 setInterval(() => rateLimiter.sweep(), 60_000).unref();
 const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist');
-const app = createAdminApp({ webApi, signer, rateLimiter, operator: { operatorToken: config.operatorToken, signer, directory, workspace, instances }, consoleDir, log });
+const app = createAdminApp({ webApi, signer, rateLimiter, operator: { operatorToken: config.operatorToken, signer, directory, workspace, instances, ops }, consoleDir, log });
 
 await bus.ensureTopics(CLUSTER_TOPICS);
-await Promise.all([directory.start(), instances.start(), inbox.start(config.instanceId)]);
+await Promise.all([directory.start(), instances.start(), ops.start(), inbox.start(config.instanceId)]);
 const server = app.listen(config.httpPort, config.host);
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
 const address = server.address();
@@ -41,7 +43,7 @@ onShutdown(log, async () => {
   await announcer.setState('stopping').catch(() => undefined);
   await new Promise((resolve) => server.close(resolve));
   await inbox.stop();
-  await Promise.all([directory.stop(), instances.stop()]);
+  await Promise.all([directory.stop(), instances.stop(), ops.stop()]);
   await announcer.stop();
   await bus.close();
   await telemetry.shutdown();

@@ -2,6 +2,7 @@ import { Router, type Request, type Response, type NextFunction } from 'express'
 import { timingSafeEqual } from 'node:crypto';
 import type { Directory, TokenSigner } from '@rtm/directory';
 import type { InstanceRegistry } from './instance-registry.js';
+import type { OpsLog } from './ops-log.js';
 import type { Workspace } from './workspace.js';
 import { ArgError, WebArgs } from './web-args.js';
 import { channelObject, userObject } from '@rtm/protocol';
@@ -13,6 +14,7 @@ export interface OperatorApiOptions {
   directory: Directory;
   workspace: Workspace;
   instances: InstanceRegistry;
+  ops: OpsLog;
 }
 
 function bearer(req: Request): string {
@@ -41,6 +43,17 @@ export function operatorApi(o: OperatorApiOptions): Router {
 
   r.get('/cluster', (_req, res) => {
     res.json({ ok: true, instances: o.instances.list(), directory: o.directory.view.stats() });
+  });
+
+  r.get('/ring', (_req, res) => {
+    const ring = o.ops.ring();
+    if (!ring) return void res.status(404).json({ ok: false, error: 'not_found', detail: 'no placement published yet' });
+    res.json({ ok: true, ring });
+  });
+
+  r.get('/events', (req, res) => {
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 200) || 200));
+    res.json({ ok: true, events: o.ops.recent(limit), failovers: o.ops.failovers() });
   });
 
   r.get('/users', (req, res) => {

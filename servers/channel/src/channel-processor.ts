@@ -16,12 +16,15 @@ export interface ChannelProcessorOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   assigner?: unknown;
+  /** Told after each takeover is rebuilt (for the operator events). */
+  onTakeover?: (event: TakeoverEvent) => void;
 }
 
 /** A partition ownership change, for the operator API. */
 export interface TakeoverEvent {
   partitions: number[];
-  startedAt: number;
+  /** When the group handed the partitions over. */
+  assignedAt: number;
   rebuiltAt: number;
   logRecords: number;
   subscriptions: number;
@@ -39,6 +42,9 @@ const GROUP_ID = 'rtm-channel';
 export class ChannelProcessor {
   private readonly owned = new Set<number>();
   private readonly pending = new Set<number>();
+  private assignedAt = 0;
+  /** The rebuild in progress (or done); batches wait for it. */
+  private rebuilding: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
   /** Recent takeovers, newest last. */
   readonly takeovers: TakeoverEvent[] = [];
@@ -58,18 +64,19 @@ export class ChannelProcessor {
       assigner: this.o.assigner,
       sessionTimeoutMs: this.o.sessionTimeoutMs,
       heartbeatIntervalMs: this.o.heartbeatIntervalMs,
-      onAssignment: (a) => this.onAssignment(a),
-      handleBatch: (batch, writer) => this.handleBatch(batch, writer),
+      onAssignment: (a, writer) => this.onAssignment(a, writer),
+      handleBatch: (batch) => this.handleBatch(batch),
       onAborted: (batch, err) => {
-        // The batch's in-memory effects were applied but not committed: rebuild from Kafka.
-        this.o.log.warn('transaction aborted; rebuilding partition', { partition: batch.partition, error: String(err) });
+        // The batch's in-memory effects were applied but not committed. The consumer restarts
+        // and rejoins after this; the new assignment rebuilds the partition from Kafka.
+        this.o.log.warn('transaction aborted; partition will be rebuilt', { partition: batch.partition, error: String(err) });
         this.o.server.dropPartition(batch.partition);
-        this.pending.add(batch.partition);
+        this.owned.delete(batch.partition);
       },
     });
   }
 
-  private onAssignment(assignment: Assignment): void {
+  private onAssignment(assignment: Assignment, writer: PartitionWriter): void {
     const now = new Set(assignment[TOPICS.channelIn.name] ?? []);
     for (const p of this.owned) {
       if (!now.has(p)) {
@@ -78,9 +85,23 @@ export class ChannelProcessor {
       }
     }
     for (const p of now) if (!this.owned.has(p)) this.pending.add(p);
+    this.assignedAt = Date.now();
     this.owned.clear();
     for (const p of now) this.owned.add(p);
     this.o.log.info('partitions assigned', { partitions: this.partitions, rebuilding: [...this.pending] });
+    // Rebuild at once, not on the first batch: an idle partition is served as soon as it moves.
+    if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer));
+  }
+
+  private async rebuildWithRetry(writer: PartitionWriter): Promise<void> {
+    for (let attempt = 1; this.pending.size > 0; attempt++) {
+      try {
+        await this.rebuild(writer);
+      } catch (err) {
+        this.o.log.error('rebuild failed; retrying', { attempt, partitions: [...this.pending], error: String(err) });
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
+      }
+    }
   }
 
   /**
@@ -88,24 +109,29 @@ export class ChannelProcessor {
    * partition of the log and subscription topics through that partition's transactional
    * producer (fencing the previous owner), then reads both topics up to the markers.
    */
-  private async rebuild(writer: PartitionWriter, heartbeat: () => Promise<void>): Promise<void> {
-    const partitions = [...this.pending];
+  private async rebuild(writer: PartitionWriter): Promise<void> {
+    const partitions = [...this.pending].filter((p) => this.owned.has(p));
+    if (partitions.length === 0) return this.pending.clear();
     const startedAt = Date.now();
+    const assignedAt = this.assignedAt || startedAt;
     const span = tracer.startSpan('channel.rebuild', { attributes: { 'rtm.partitions': partitions.join(',') } });
     try {
       const nonces = new Map<number, string>();
       const logOffsets = new Map((await this.o.bus.offsets(TOPICS.channelLog.name)).map((o) => [o.partition, o]));
       const subsOffsets = new Map((await this.o.bus.offsets(TOPICS.channelSubs.name)).map((o) => [o.partition, o]));
-      for (const p of partitions) {
-        this.o.server.dropPartition(p);
-        const nonce = randomUUID();
-        nonces.set(p, nonce);
-        const marker = { type: 'owner', partition: p, owner: this.o.instanceId, nonce, at: Date.now() } as const;
-        await writer.commit(TOPICS.channelIn.name, p, [
-          { topic: TOPICS.channelLog.name, key: '__owner', partition: p, value: marker },
-          { topic: TOPICS.channelSubs.name, key: '__owner', partition: p, value: marker },
-        ]);
-      }
+      // Each partition's own producer writes its marker: initialising it fences the previous owner.
+      await Promise.all(
+        partitions.map(async (p) => {
+          this.o.server.dropPartition(p);
+          const nonce = randomUUID();
+          nonces.set(p, nonce);
+          const marker = { type: 'owner', partition: p, owner: this.o.instanceId, nonce, at: Date.now() } as const;
+          await writer.commit(TOPICS.channelIn.name, p, [
+            { topic: TOPICS.channelLog.name, key: '__owner', partition: p, value: marker },
+            { topic: TOPICS.channelSubs.name, key: '__owner', partition: p, value: marker },
+          ]);
+        }),
+      );
       const isMyMarker = (p: number, value: unknown) => {
         const m = value as { type?: string; nonce?: string } | null;
         return m?.type === 'owner' && m.nonce === nonces.get(p);
@@ -127,7 +153,6 @@ export class ChannelProcessor {
           topic: TOPICS.channelLog.name,
           from: logFrom,
           timeoutMs: 30_000,
-          heartbeat,
           onRecord: (r) => {
             if (isMyMarker(r.partition, r.value)) return true;
             const rec = LogRecord.safeParse(r.value);
@@ -142,7 +167,6 @@ export class ChannelProcessor {
           topic: TOPICS.channelSubs.name,
           from: subsFrom,
           timeoutMs: 30_000,
-          heartbeat,
           onRecord: (r) => {
             if (isMyMarker(r.partition, r.value)) return true;
             if (r.value === null) {
@@ -159,10 +183,11 @@ export class ChannelProcessor {
         }),
       ]);
       for (const p of partitions) this.pending.delete(p);
-      const event = { partitions, startedAt, rebuiltAt: Date.now(), logRecords, subscriptions };
+      const event = { partitions, assignedAt, rebuiltAt: Date.now(), logRecords, subscriptions };
       this.takeovers.push(event);
       if (this.takeovers.length > 50) this.takeovers.shift();
-      this.o.log.info('partitions rebuilt', { ...event, ms: event.rebuiltAt - startedAt });
+      this.o.log.info('partitions rebuilt', { ...event, rebuildMs: event.rebuiltAt - startedAt });
+      this.o.onTakeover?.(event);
     } catch (err) {
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR });
@@ -172,8 +197,19 @@ export class ChannelProcessor {
     }
   }
 
-  private async handleBatch(batch: Batch, writer: PartitionWriter): Promise<OutRecord[]> {
-    if (this.pending.size > 0) await this.rebuild(writer, batch.heartbeat);
+  /** Waits for the rebuild, keeping the group membership alive meanwhile. */
+  private async ready(heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const waiting = this.rebuilding.finally(() => (done = true));
+    while (!done) {
+      await Promise.race([waiting, new Promise((r) => setTimeout(r, 150))]);
+      if (!done) await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async handleBatch(batch: Batch): Promise<OutRecord[]> {
+    await this.ready(batch.heartbeat);
+    if (!this.owned.has(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned`);
     const out: OutRecord[] = [];
     const spans: Span[] = [];
     for (const r of batch.records) {

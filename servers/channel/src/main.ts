@@ -1,5 +1,7 @@
 import { readConfig, createLogger, InstanceAnnouncer, onShutdown, startHealthServer, listeningPort } from '@rtm/service';
-import { KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
+import { KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/kafka';
+import { charmAssigner } from '@rtm/ring';
+import type { OpsEvent, RingRecord } from '@rtm/protocol';
 import { startTelemetry } from '@rtm/otel';
 import { ChannelServer } from './channel-server.js';
 import { ChannelProcessor } from './channel-processor.js';
@@ -16,8 +18,20 @@ const processor = new ChannelProcessor({
   instanceId: config.instanceId,
   log,
   rebuildWindow: Number(process.env.RTM_REBUILD_WINDOW ?? 50_000),
-  sessionTimeoutMs: Number(process.env.RTM_CS_SESSION_TIMEOUT_MS ?? 6_000),
-  heartbeatIntervalMs: Number(process.env.RTM_CS_HEARTBEAT_MS ?? 500),
+  sessionTimeoutMs: Number(process.env.RTM_CS_SESSION_TIMEOUT_MS ?? 1_000),
+  heartbeatIntervalMs: Number(process.env.RTM_CS_HEARTBEAT_MS ?? 200),
+  assigner: charmAssigner({
+    instanceId: config.instanceId,
+    vnodes: Number(process.env.RTM_RING_VNODES ?? 128),
+    onPlacement: (placement) => {
+      const record: RingRecord = { group: 'rtm-channel', ...placement };
+      void bus.publish([{ topic: TOPICS.ring.name, key: record.group, value: record }]).catch((err) => log.warn('ring publish failed', { error: String(err) }));
+    },
+  }),
+  onTakeover: (t) => {
+    const event: OpsEvent = { type: 'takeover', instance: config.instanceId, ...t };
+    void bus.publish([{ topic: TOPICS.events.name, key: config.instanceId, value: event }]).catch(() => undefined);
+  },
 });
 const stats = () => ({ ...server.stats(), partitions: processor.partitions.length });
 const http = await startHealthServer(config.host, config.httpPort, () => ({ ...stats(), owned: processor.partitions, takeovers: processor.takeovers }));
