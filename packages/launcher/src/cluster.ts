@@ -138,7 +138,9 @@ export class Cluster {
       this.jaeger ? (this.say(`starting Jaeger on ${this.jaeger.queryUrl}`), this.jaeger.start()) : Promise.resolve(),
     ]);
     void jaegerDone;
-    this.bus = new KafkaBus({ brokers: [this.kafka.bootstrap], clientId: 'launcher', logLevel: 'error' });
+    // The launcher's own client only creates topics and publishes process events; its transient
+    // errors (a broker still loading, a publish cut short by shutdown) are not worth a line.
+    this.bus = new KafkaBus({ brokers: [this.kafka.bootstrap], clientId: 'launcher', logLevel: 'error', log: () => undefined });
     const bus = this.bus;
     await waitFor('topics created', 60_000, async () => (await bus.ensureTopics(CLUSTER_TOPICS), true));
 

@@ -19,7 +19,7 @@ const processor = new ChannelProcessor({
   log,
   rebuildWindow: Number(process.env.RTM_REBUILD_WINDOW ?? 50_000),
   sessionTimeoutMs: Number(process.env.RTM_CS_SESSION_TIMEOUT_MS ?? 1_000),
-  heartbeatIntervalMs: Number(process.env.RTM_CS_HEARTBEAT_MS ?? 200),
+  heartbeatIntervalMs: Number(process.env.RTM_CS_HEARTBEAT_MS ?? 100),
   assigner: charmAssigner({
     instanceId: config.instanceId,
     vnodes: Number(process.env.RTM_RING_VNODES ?? 128),
