@@ -122,7 +122,9 @@ export class KafkaBroker {
   async start(timeoutMs = 90_000): Promise<void> {
     const { server, log4j } = this.writeConfig();
     if (!existsSync(join(this.options.dataDir, 'logs', 'meta.properties'))) {
-      const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+      // A base64url id may start with '-', which the storage tool reads as an option.
+      let clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+      while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url').slice(0, 22);
       await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000 });
     }
     this.process = new ManagedProcess({

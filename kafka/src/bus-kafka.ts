@@ -75,22 +75,27 @@ export class KafkaBus implements Bus {
 
   async ensureTopics(topics: TopicDefinition[]): Promise<void> {
     const admin = await this.admin();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.name,
-          numPartitions: t.partitions,
-          replicationFactor: 1,
-          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-        })),
-      });
-    } catch (err) {
-      // Another process created it first: that is the idempotent outcome we want.
-      if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
+    // Several servers create topics at start; metadata lags creation briefly, so a retriable
+    // error (or "already exists") is retried until every topic is listed.
+    for (let attempt = 1; ; attempt++) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.name));
+      if (missing.length === 0) return;
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: 1,
+            configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      } catch (err) {
+        const retriable = (err as { retriable?: boolean }).retriable === true || /already exists/i.test(String(err));
+        if (!retriable || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * attempt)));
+      }
     }
   }
 
@@ -158,37 +163,55 @@ export class KafkaBus implements Bus {
   }
 
   async process(options: ProcessOptions): Promise<Subscription> {
-    const producers = new Map<string, Promise<Producer>>();
-    const producerFor = (topic: string, partition: number): Promise<Producer> => {
-      const id = `${options.transactionalIdPrefix}-${topic}-${partition}`;
-      let p = producers.get(id);
-      if (!p) {
-        p = (async () => {
-          const producer = this.kafka.producer({
+    // One transactional producer per input partition. Its transactions run one at a time
+    // (a rebuild's marker and a batch of the previous generation can otherwise meet), and a
+    // producer whose transaction failed is thrown away: after a lost connection or a fence
+    // its state is unknown, and a fresh one re-initialises (and re-fences) cleanly.
+    interface Slot {
+      producer: Promise<Producer>;
+      queue: Promise<unknown>;
+    }
+    const producers = new Map<string, Slot>();
+    const slotFor = (id: string): Slot => {
+      let slot = producers.get(id);
+      if (!slot) {
+        const producer = (async () => {
+          const p = this.kafka.producer({
             transactionalId: id,
             idempotent: true,
             maxInFlightRequests: 1,
             transactionTimeout: 10_000,
             createPartitioner: Partitioners.DefaultPartitioner,
           });
-          await producer.connect();
-          return producer;
+          await p.connect();
+          return p;
         })();
-        p.catch(() => producers.delete(id));
-        producers.set(id, p);
+        slot = { producer, queue: Promise.resolve() };
+        producers.set(id, slot);
       }
-      return p;
+      return slot;
     };
-    const inTransaction = async (topic: string, partition: number, work: (tx: Awaited<ReturnType<Producer['transaction']>>) => Promise<void>) => {
-      const producer = await producerFor(topic, partition);
-      const tx = await producer.transaction();
-      try {
-        await work(tx);
-        await tx.commit();
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        throw err;
-      }
+    const discard = (id: string, slot: Slot) => {
+      if (producers.get(id) === slot) producers.delete(id);
+      void slot.producer.then((p) => p.disconnect()).catch(() => undefined);
+    };
+    const inTransaction = (topic: string, partition: number, work: (tx: Awaited<ReturnType<Producer['transaction']>>) => Promise<void>): Promise<void> => {
+      const id = `${options.transactionalIdPrefix}-${topic}-${partition}`;
+      const slot = slotFor(id);
+      const run = slot.queue.then(async () => {
+        let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
+        try {
+          tx = await (await slot.producer).transaction();
+          await work(tx);
+          await tx.commit();
+        } catch (err) {
+          await tx?.abort().catch(() => undefined);
+          discard(id, slot);
+          throw err;
+        }
+      });
+      slot.queue = run.catch(() => undefined);
+      return run;
     };
     const writer: PartitionWriter = {
       commit: (topic, partition, records) =>
@@ -204,18 +227,25 @@ export class KafkaBus implements Bus {
       sessionTimeout: options.sessionTimeoutMs ?? 6_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 500,
       rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 6_000, 5_000),
+      // A failed batch means its partition's in-memory state is suspect: restart and rejoin at
+      // once (the partition is then rebuilt) rather than retrying the same batch for seconds.
+      retry: { retries: 0, initialRetryTime: 100, restartOnFailure: async () => true },
       ...(options.assigner ? { partitionAssigners: [options.assigner as PartitionAssigner] } : {}),
     });
     await consumer.connect();
     for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.options.log?.('error', 'kafkajs: consumer stopped for good', { groupId: options.groupId, error: String(event.payload.error) });
+    });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
-      // Producers of partitions this instance no longer owns are closed so they cannot write.
+      // Producers of partitions this instance no longer owns are closed, once their last
+      // transaction is done, so they cannot write.
       const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${options.transactionalIdPrefix}-${t}-${p}`)));
-      for (const [id, p] of producers) {
+      for (const [id, slot] of producers) {
         if (!owned.has(id)) {
           producers.delete(id);
-          void p.then((producer) => producer.disconnect()).catch(() => undefined);
+          void slot.queue.then(() => slot.producer).then((producer) => producer.disconnect()).catch(() => undefined);
         }
       }
       options.onAssignment(assignment, writer);
@@ -245,7 +275,9 @@ export class KafkaBus implements Bus {
           });
         } catch (err) {
           options.onAborted?.(handed, err);
-          throw err;
+          // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin
+          // the consumer (the partition is rebuilt), never leave it stopped in a live process.
+          throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
         }
         options.onCommitted?.(handed);
       },
@@ -254,7 +286,7 @@ export class KafkaBus implements Bus {
     return {
       stop: async () => {
         await sub.stop();
-        await Promise.all([...producers.values()].map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
+        await Promise.all([...producers.values()].map((slot) => slot.producer.then((producer) => producer.disconnect()).catch(() => undefined)));
         producers.clear();
       },
     };

@@ -4,4 +4,4 @@ export { KafkaBus, type KafkaBusOptions } from './bus-kafka.js';
 export { MemoryBus } from './bus-memory.js';
 export { Requester, RequestTimeout, RequestFailed } from './requester.js';
 export { KafkaBroker, BROKER_OVERRIDES, kafkaLibsDir, type BrokerOptions } from './broker.js';
-export { channelPartition } from './partitioner.js';
+export { channelPartition, presencePartition } from './partitioner.js';

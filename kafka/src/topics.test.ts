@@ -7,9 +7,13 @@ test('channel in, log and subscription topics are co-partitioned', () => {
   assert.equal(TOPICS.channelIn.partitions, TOPICS.channelSubs.partitions);
 });
 
+test('presence topics are co-partitioned', () => {
+  assert.equal(TOPICS.presence.partitions, TOPICS.presenceState.partitions);
+});
+
 test('compacted topics are the keyed state topics, and history is never deleted by time', () => {
   const compacted = CLUSTER_TOPICS.filter((t) => t.config['cleanup.policy'] === 'compact').map((t) => t.name);
-  assert.deepEqual(compacted.sort(), ['rtm.channel.subs', 'rtm.directory', 'rtm.instances', 'rtm.ring']);
+  assert.deepEqual(compacted.sort(), ['rtm.channel.subs', 'rtm.directory', 'rtm.instances', 'rtm.presence.state', 'rtm.ring']);
   assert.equal(TOPICS.channelLog.config['retention.ms'], '-1');
 });
 

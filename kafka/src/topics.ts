@@ -52,6 +52,13 @@ export const TOPICS = {
     config: { 'retention.ms': String(DAY_MS / 24), 'cleanup.policy': 'delete' },
     purpose: 'gateway reports of connections opening, closing and heartbeating',
   },
+  presenceState: {
+    name: 'rtm.presence.state',
+    partitions: 8,
+    key: '`manual|<user>` or `sub|<user>|<gateway>`, written to the partition of the user id',
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
+    purpose: 'presence that must survive a presence server: manual away, and which gateways watch which user',
+  },
   directory: {
     name: 'rtm.directory',
     partitions: 1,
@@ -90,7 +97,7 @@ export const TOPICS = {
 } as const satisfies Record<string, TopicDefinition>;
 
 /** The topics that exist once per cluster (not per instance). */
-export const CLUSTER_TOPICS: TopicDefinition[] = [TOPICS.channelIn, TOPICS.channelLog, TOPICS.channelSubs, TOPICS.presence, TOPICS.directory, TOPICS.instances, TOPICS.ring, TOPICS.events];
+export const CLUSTER_TOPICS: TopicDefinition[] = [TOPICS.channelIn, TOPICS.channelLog, TOPICS.channelSubs, TOPICS.presence, TOPICS.presenceState, TOPICS.directory, TOPICS.instances, TOPICS.ring, TOPICS.events];
 
 /** The inbox topic of one instance. */
 export function inboxTopic(instanceId: string): TopicDefinition {

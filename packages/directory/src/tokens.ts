@@ -21,6 +21,8 @@ export interface TicketClaims {
   since?: Record<string, string>;
   /** The token the connection was opened with: revoking it closes the connection. */
   tokenId?: string;
+  /** `batch_presence_aware`: presence changes come batched as `users:[...]`. */
+  batchPresence?: boolean;
 }
 
 function sign(secret: string, payload: string): string {

@@ -126,11 +126,14 @@ export const ReplyRecord = z.union([
   z.object({ type: z.literal('reply'), corr: z.string(), ok: z.literal(true), result: z.unknown() }),
   z.object({ type: z.literal('reply'), corr: z.string(), ok: z.literal(false), error: z.string() }),
 ]);
+/** A user's presence changed (from a presence server to the gateways subscribed to that user). */
+export const PresenceDeliverRecord = z.object({ type: z.literal('presence'), user: z.string(), presence: z.enum(['active', 'away']) });
 /** Every record on an inbox topic (key: channel id). */
-export const InboxRecord = z.union([DeliverRecord, ReplyRecord]);
+export const InboxRecord = z.union([DeliverRecord, ReplyRecord, PresenceDeliverRecord]);
 export type InboxRecord = z.infer<typeof InboxRecord>;
 export type DeliverRecord = z.infer<typeof DeliverRecord>;
 export type ReplyRecord = z.infer<typeof ReplyRecord>;
+export type PresenceDeliverRecord = z.infer<typeof PresenceDeliverRecord>;
 
 // ---------------------------------------------------------------- rtm.presence
 /** A gateway's report about one connection of a user (key: user id). */
@@ -143,13 +146,41 @@ export const PresenceReport = z.object({
   state: z.enum(['open', 'closed', 'heartbeat']),
   at: z.number(),
 });
+/**
+ * A gateway's roll call for one partition of `rtm.presence`, every few seconds: the
+ * connections it holds for users of that partition. It keeps the gateway alive in the
+ * presence server's eyes and corrects any report that went missing.
+ */
+export const PresenceHeartbeat = z.object({
+  type: z.literal('heartbeat'),
+  gateway: z.string(),
+  partition: z.number().int(),
+  conns: z.array(z.object({ user: z.string(), team: z.string(), conn: z.string() })),
+  at: z.number(),
+});
+/** A gateway wants (or no longer wants) `presence_change` for a user, for its local subscribers. */
+export const PresenceSubscribe = z.object({
+  type: z.enum(['subscribe', 'unsubscribe']),
+  user: z.string(),
+  gateway: z.string(),
+  inbox: z.string(),
+  reply: ReplyAddress.optional(),
+});
 /** `users.setPresence`: `away` holds the user away whatever their connections; `auto` releases it. */
 export const PresenceSet = z.object({ type: z.literal('set'), user: z.string(), team: z.string(), presence: z.enum(['auto', 'away']), reply: ReplyAddress.optional() });
 /** `users.getPresence`. */
 export const PresenceQuery = z.object({ type: z.literal('query'), user: z.string(), reply: ReplyAddress });
 /** Every record on `rtm.presence`. */
-export const PresenceRecord = z.discriminatedUnion('type', [PresenceReport, PresenceSet, PresenceQuery]);
+export const PresenceRecord = z.union([PresenceReport, PresenceHeartbeat, PresenceSubscribe, PresenceSet, PresenceQuery]);
 export type PresenceRecord = z.infer<typeof PresenceRecord>;
+
+// ---------------------------------------------------------------- rtm.presence.state (compacted)
+/** Durable presence state of a user: manual away (key `manual|<user>`) and gateway subscriptions (key `sub|<user>|<gateway>`). */
+export const PresenceStateRecord = z.union([
+  z.object({ type: z.literal('manual'), user: z.string(), away: z.literal(true) }),
+  z.object({ type: z.literal('sub'), user: z.string(), gateway: z.string(), inbox: z.string() }),
+]);
+export type PresenceStateRecord = z.infer<typeof PresenceStateRecord>;
 
 // ---------------------------------------------------------------- rtm.directory (compacted)
 export const TeamEntry = z.object({ kind: z.literal('team'), id: z.string(), name: z.string(), domain: z.string(), created: z.number() });

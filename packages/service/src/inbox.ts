@@ -1,10 +1,16 @@
-import { InboxRecord, ReplyRecord, type DeliverRecord } from '@rtm/protocol';
+import { InboxRecord, ReplyRecord, type DeliverRecord, type PresenceDeliverRecord } from '@rtm/protocol';
 import { Requester, inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/kafka';
 import type { Logger } from './logger.js';
 
+/** What an inbox does with records that are not replies. */
+export interface InboxHandlers {
+  deliver?(record: DeliverRecord, raw: InRecord): void;
+  presence?(record: PresenceDeliverRecord, raw: InRecord): void;
+}
+
 /**
- * This instance's inbox topic: replies go to the {@link Requester}, deliveries to the
- * handler. Reads only what arrives after start.
+ * This instance's inbox topic: replies go to the {@link Requester}, deliveries and presence
+ * changes to the handlers. Reads only what arrives after start.
  */
 export class Inbox {
   readonly topic: string;
@@ -15,7 +21,7 @@ export class Inbox {
     private readonly bus: Bus,
     instanceId: string,
     private readonly log: Logger,
-    private readonly onDeliver: (record: DeliverRecord, raw: InRecord) => void = () => undefined,
+    private readonly handlers: InboxHandlers = {},
   ) {
     this.topic = inboxTopic(instanceId).name;
     this.requester = new Requester(this.topic);
@@ -40,7 +46,8 @@ export class Inbox {
     }
     const rec = parsed.data;
     if (rec.type === 'reply') this.requester.settle(rec as ReplyRecord);
-    else this.onDeliver(rec, raw);
+    else if (rec.type === 'presence') this.handlers.presence?.(rec, raw);
+    else this.handlers.deliver?.(rec, raw);
   }
 
   async stop(): Promise<void> {

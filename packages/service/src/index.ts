@@ -1,10 +1,12 @@
 export { readConfig, type ServiceConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
-export { Inbox } from './inbox.js';
+export { Inbox, type InboxHandlers } from './inbox.js';
 export { onShutdown } from './lifecycle.js';
 export { startHealthServer, listeningPort } from './health.js';
 export { ChannelLink, type PostResult, type HistoryResult, type MemoryHistoryResult } from './channel-link.js';
 export { ChannelLogReader } from './channel-log-reader.js';
 export { ChannelHistoryReader, type HistoryRequest } from './channel-history-reader.js';
 export { PresenceLink, type PresenceState } from './presence-link.js';
+export { PartitionOwnership, type RebuildSource, type Rebuilt, type PartitionOwnershipOptions } from './partition-ownership.js';
+export { runPartitionServer, publishTakeover, type PartitionServerParts } from './partition-server.js';

@@ -1,5 +1,5 @@
 import type { PresenceRecord } from '@rtm/protocol';
-import { TOPICS, type Bus, type Requester } from '@rtm/kafka';
+import { TOPICS, presencePartition, type Bus, type Requester } from '@rtm/kafka';
 
 /** What `users.getPresence` answers. */
 export interface PresenceState {
@@ -23,6 +23,33 @@ export class PresenceLink {
     const record: PresenceRecord = { type: 'query', user, reply: e.reply };
     await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
     return e.result;
+  }
+
+  /** Subscribes a gateway to a user's changes; resolves with the current presence. */
+  async subscribe(user: string, gateway: string, inbox: string): Promise<{ presence: 'active' | 'away' }> {
+    const e = this.requester.expect<{ presence: 'active' | 'away' }>('presence subscribe', this.timeoutMs);
+    const record: PresenceRecord = { type: 'subscribe', user, gateway, inbox, reply: e.reply };
+    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
+    return e.result;
+  }
+
+  async unsubscribe(user: string, gateway: string, inbox: string): Promise<void> {
+    const record: PresenceRecord = { type: 'unsubscribe', user, gateway, inbox };
+    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
+  }
+
+  /** A gateway's roll call: per partition of `rtm.presence`, the connections it holds there. */
+  async rollCall(gateway: string, conns: Array<{ user: string; team: string; conn: string }>): Promise<void> {
+    const byPartition = new Map<number, typeof conns>();
+    for (let p = 0; p < TOPICS.presence.partitions; p++) byPartition.set(p, []);
+    for (const c of conns) byPartition.get(presencePartition(c.user))!.push(c);
+    const at = Date.now();
+    await this.bus.publish(
+      [...byPartition].map(([partition, list]) => {
+        const record: PresenceRecord = { type: 'heartbeat', gateway, partition, conns: list, at };
+        return { topic: TOPICS.presence.name, key: gateway, partition, value: record };
+      }),
+    );
   }
 
   async set(user: string, team: string, presence: 'auto' | 'away'): Promise<void> {

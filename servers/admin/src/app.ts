@@ -18,8 +18,8 @@ export interface AdminAppOptions {
   log: Logger;
 }
 
-/** Largest request body accepted, comfortably above Slack's 40,000-character text limit. */
-const BODY_LIMIT = '1mb';
+/** Largest request body accepted: above Slack's 40,000-character text limit, and room for bulk operator calls. */
+const BODY_LIMIT = '4mb';
 
 function tokenOf(req: Request, body: Record<string, unknown>): string | undefined {
   const h = req.headers.authorization;

@@ -68,6 +68,12 @@ export function operatorApi(o: OperatorApiOptions): Router {
     res.json({ ok: true, user: { id: user.id, name: user.name, team_id: user.team }, token });
   });
 
+  r.post('/users/bulk', async (req, res) => {
+    const args = new WebArgs(req.body ?? {});
+    const created = await o.workspace.createUsers(args.list('names') ?? [], args.string('team'));
+    res.json({ ok: true, users: created.map(({ user, token }) => ({ id: user.id, name: user.name, team_id: user.team, token })) });
+  });
+
   r.post('/users/:id/tokens', (req, res) => {
     const user = o.directory.view.user(req.params.id!);
     if (!user) return void res.status(404).json({ ok: false, error: 'user_not_found' });

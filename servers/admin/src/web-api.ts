@@ -130,7 +130,8 @@ export class WebApi {
     const since = sinceArg(args);
     const team = this.view.team(auth.team);
     const user = this.view.user(auth.user)!;
-    const ticket = this.o.signer.issueTicket({ user: auth.user, team: auth.team, gateway: gateway.id, tokenId: auth.tokenId, ...(since ? { since } : {}) }, TICKET_TTL_MS);
+    const batchPresence = args.bool('batch_presence_aware');
+    const ticket = this.o.signer.issueTicket({ user: auth.user, team: auth.team, gateway: gateway.id, tokenId: auth.tokenId, batchPresence, ...(since ? { since } : {}) }, TICKET_TTL_MS);
     return apiOk({
       url: `${gateway.wsUrl}?ticket=${encodeURIComponent(ticket)}`,
       self: { id: user.id, name: user.name },

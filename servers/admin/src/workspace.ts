@@ -1,6 +1,9 @@
-import { ID_PREFIX, newId, type ChannelEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
+import { ID_PREFIX, newId, type ChannelEntry, type DirectoryEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
 import type { Directory, TokenSigner } from '@rtm/directory';
 import { ArgError } from './web-args.js';
+
+/** Creator of the channels the system makes (Slack's own bot user id). */
+const SYSTEM_USER = 'USLACKBOT';
 
 /** Name of the team users join when none is given. */
 export const DEFAULT_TEAM = 'rtm';
@@ -29,8 +32,32 @@ export class Workspace {
     if (found) return found;
     if (!USER_NAME.test(idOrName)) throw new ArgError('invalid_name');
     const team: TeamEntry = { kind: 'team', id: newId(ID_PREFIX.team), name: idOrName, domain: idOrName, created: nowSeconds() };
-    await this.directory.writeAndSync([team]);
+    // Every team has its #general, which every member of the team is in and cannot leave.
+    const general: ChannelEntry = {
+      kind: 'channel',
+      id: newId(ID_PREFIX.channel),
+      team: team.id,
+      name: 'general',
+      is_private: false,
+      is_general: true,
+      is_archived: false,
+      creator: SYSTEM_USER,
+      created: nowSeconds(),
+      topic: '',
+      purpose: 'This channel is for team-wide communication and announcements.',
+    };
+    await this.directory.writeAndSync([team, general]);
     return team;
+  }
+
+  /** The team's #general channel. */
+  private general(team: string): ChannelEntry | undefined {
+    return this.view.channelsOfTeam(team).find((c) => c.is_general);
+  }
+
+  private joinGeneral(user: UserEntry): DirectoryEntry[] {
+    const general = this.general(user.team);
+    return general ? [{ kind: 'member', channel: general.id, user: user.id, since: nowSeconds() }] : [];
   }
 
   /** A new user of a team, with a token. */
@@ -39,8 +66,24 @@ export class Workspace {
     const team = await this.team(teamIdOrName);
     if (this.view.usersOfTeam(team.id).some((u) => u.name === name && !u.deleted)) throw new ArgError('name_taken');
     const user: UserEntry = { kind: 'user', id: newId(ID_PREFIX.user), team: team.id, name, deleted: false, created: nowSeconds() };
-    await this.directory.writeAndSync([user]);
+    await this.directory.writeAndSync([user, ...this.joinGeneral(user)]);
     return { user, token: this.issueToken(user) };
+  }
+
+  /** Many new users of one team at once (load tests): one directory write, one sync. */
+  async createUsers(names: string[], teamIdOrName?: string): Promise<Array<{ user: UserEntry; token: string }>> {
+    if (names.length === 0 || names.length > 20_000) throw new ArgError('invalid_arguments', 'between 1 and 20000 names');
+    const team = await this.team(teamIdOrName);
+    const taken = new Set(this.view.usersOfTeam(team.id).map((u) => u.name));
+    const users: UserEntry[] = [];
+    for (const name of names) {
+      if (!USER_NAME.test(name)) throw new ArgError('invalid_name', name);
+      if (taken.has(name)) throw new ArgError('name_taken', name);
+      taken.add(name);
+      users.push({ kind: 'user', id: newId(ID_PREFIX.user), team: team.id, name, deleted: false, created: nowSeconds() });
+    }
+    await this.directory.writeAndSync(users.flatMap((u) => [u, ...this.joinGeneral(u)]));
+    return users.map((user) => ({ user, token: this.issueToken(user) }));
   }
 
   /** A new token for an existing user. */

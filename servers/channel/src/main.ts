@@ -1,8 +1,8 @@
-import { readConfig, createLogger, InstanceAnnouncer, onShutdown, startHealthServer, listeningPort } from '@rtm/service';
-import { KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/kafka';
+import { KafkaBus, TOPICS } from '@rtm/kafka';
 import { charmAssigner } from '@rtm/ring';
-import type { OpsEvent, RingRecord } from '@rtm/protocol';
+import type { RingRecord } from '@rtm/protocol';
 import { startTelemetry } from '@rtm/otel';
+import { readConfig, createLogger, runPartitionServer, publishTakeover } from '@rtm/service';
 import { ChannelServer } from './channel-server.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { systemClock } from './clock.js';
@@ -28,26 +28,6 @@ const processor = new ChannelProcessor({
       void bus.publish([{ topic: TOPICS.ring.name, key: record.group, value: record }]).catch((err) => log.warn('ring publish failed', { error: String(err) }));
     },
   }),
-  onTakeover: (t) => {
-    const event: OpsEvent = { type: 'takeover', instance: config.instanceId, ...t };
-    void bus.publish([{ topic: TOPICS.events.name, key: config.instanceId, value: event }]).catch(() => undefined);
-  },
+  onTakeover: (t) => publishTakeover(bus, config.instanceId, t, TOPICS.channelLog.name, TOPICS.channelSubs.name),
 });
-const stats = () => ({ ...server.stats(), partitions: processor.partitions.length });
-const http = await startHealthServer(config.host, config.httpPort, () => ({ ...stats(), owned: processor.partitions, takeovers: processor.takeovers }));
-const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'channel', region: config.region, url: `http://${config.host}:${listeningPort(http)}`, state: 'starting' }, stats);
-
-onShutdown(log, async () => {
-  await announcer.setState('stopping').catch(() => undefined);
-  await processor.stop();
-  await announcer.stop();
-  await bus.close();
-  http.close();
-  await telemetry.shutdown();
-}, config.parentPid);
-
-await bus.ensureTopics(CLUSTER_TOPICS);
-await announcer.start();
-await processor.start();
-await announcer.setState('serving');
-log.info('channel server ready', { url: `http://${config.host}:${listeningPort(http)}` });
+await runPartitionServer({ config, log, bus, telemetry, role: 'channel', processor, stats: () => server.stats() });

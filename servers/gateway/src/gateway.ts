@@ -44,6 +44,8 @@ export interface SessionIdentity {
   tokenId?: string;
   /** Per channel, the last `ts` the client saw before reconnecting. */
   since?: Record<string, string>;
+  /** The client asked for presence changes batched (`users:[...]`). */
+  batchPresence?: boolean;
 }
 
 type Event = Record<string, unknown> & { type: string };
@@ -62,6 +64,10 @@ interface Session extends SessionIdentity {
   lastTs: Map<string, string>;
   /** Users whose presence this session watches (`presence_sub`). */
   presenceSub: Set<string>;
+  /** The presence last pushed per watched user: a change is pushed only when it differs. */
+  presenceSent: Map<string, 'active' | 'away'>;
+  /** Batched changes waiting to be pushed (batch_presence_aware). */
+  presenceBatch: Map<'active' | 'away', string[]> | undefined;
   closed: boolean;
 }
 
@@ -78,7 +84,14 @@ export class Gateway {
   private readonly local = new Map<string, Set<Session>>();
   /** Channel to the pending or done subscription with its owner. */
   private readonly subscribed = new Map<string, Promise<void>>();
-  private counters = { delivered: 0, deliveries: 0, framesIn: 0, badFrames: 0, posts: 0, caughtUp: 0 };
+  /** User to the sessions here that watch their presence. */
+  private readonly watchers = new Map<string, Set<Session>>();
+  /** User to this gateway's subscription with their presence server. */
+  private readonly watching = new Map<string, Promise<void>>();
+  /** The latest presence heard per watched user. */
+  private readonly presenceKnown = new Map<string, 'active' | 'away'>();
+  private rollCallTimer: NodeJS.Timeout | undefined;
+  private counters = { delivered: 0, deliveries: 0, framesIn: 0, badFrames: 0, posts: 0, caughtUp: 0, presenceEvents: 0, presencePushes: 0 };
 
   constructor(private readonly o: GatewayOptions) {}
 
@@ -90,7 +103,7 @@ export class Gateway {
    * client asked for followed by the live events that arrived meanwhile.
    */
   async open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
-    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), presenceSub: new Set(), closed: false };
+    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
     this.sessions.set(s.id, s);
     setOf(this.byUser, s.user).add(s);
     const channels = [...this.o.directory.channelsOf(s.user)];
@@ -164,6 +177,7 @@ export class Gateway {
     if (this.byUser.get(s.user)?.size === 0) this.byUser.delete(s.user);
     if (code !== undefined) s.transport.close(code, reason ?? '');
     for (const c of [...s.channels]) this.detach(s, c);
+    this.watch(s, []);
     void this.reportPresence(s, 'closed').catch(() => undefined);
   }
 
@@ -229,20 +243,95 @@ export class Gateway {
         return;
       }
       case 'presence_sub':
-        s.presenceSub = new Set(frame.ids);
-        await this.pushPresence(s, frame.ids);
+        await this.watch(s, frame.ids);
         return;
-      case 'presence_query':
-        await this.pushPresence(s, frame.ids);
+      case 'presence_query': {
+        const mine = frame.ids.filter((id) => this.o.directory.user(id)?.team === s.team);
+        const states = await Promise.all(mine.map(async (user) => ({ user, state: await this.o.presence.query(user) })));
+        for (const { user, state } of states) this.pushPresenceChange(s, user, state.presence);
         return;
+      }
     }
   }
 
-  /** One `presence_change` per user of the session's team, from the presence servers. */
-  private async pushPresence(s: Session, ids: string[]): Promise<void> {
-    const mine = ids.filter((id) => this.o.directory.user(id)?.team === s.team);
-    const states = await Promise.all(mine.map(async (user) => ({ user, state: await this.o.presence.query(user) })));
-    for (const { user, state } of states) this.push(s, { type: 'presence_change', user, presence: state.presence });
+  /**
+   * Replaces the users a session watches (`presence_sub`): first the current presence of each
+   * newly watched user, then each change. The gateway subscribes to a user's presence server
+   * only while some local session watches that user, so cost follows subscriptions, not
+   * team size. Users of other teams are ignored.
+   */
+  private async watch(s: Session, ids: string[]): Promise<void> {
+    const next = new Set(ids.filter((id) => this.o.directory.user(id)?.team === s.team));
+    for (const user of s.presenceSub) {
+      if (next.has(user)) continue;
+      s.presenceSent.delete(user);
+      const set = this.watchers.get(user);
+      if (set?.delete(s) && set.size === 0) {
+        this.watchers.delete(user);
+        this.watching.delete(user);
+        this.presenceKnown.delete(user);
+        void this.o.presence.unsubscribe(user, this.o.gatewayId, this.o.inbox).catch(() => undefined);
+      }
+    }
+    const added = [...next].filter((u) => !s.presenceSub.has(u));
+    s.presenceSub = next;
+    for (const user of added) setOf(this.watchers, user).add(s);
+    await Promise.all(
+      added.map(async (user) => {
+        let p = this.watching.get(user);
+        if (!p) {
+          p = this.o.presence.subscribe(user, this.o.gatewayId, this.o.inbox).then((r) => {
+            if (!this.presenceKnown.has(user)) this.presenceKnown.set(user, r.presence);
+          });
+          p.catch(() => this.watching.delete(user));
+          this.watching.set(user, p);
+        }
+        await p;
+        const known = this.presenceKnown.get(user);
+        if (known && s.presenceSub.has(user)) this.pushPresenceChange(s, user, known);
+      }),
+    );
+  }
+
+  /** A presence server says a watched user's presence changed. */
+  onPresence(user: string, presence: 'active' | 'away'): void {
+    this.counters.presenceEvents++;
+    this.presenceKnown.set(user, presence);
+    for (const s of this.watchers.get(user) ?? []) this.pushPresenceChange(s, user, presence);
+  }
+
+  private pushPresenceChange(s: Session, user: string, presence: 'active' | 'away'): void {
+    if (s.presenceSent.get(user) === presence) return;
+    s.presenceSent.set(user, presence);
+    this.counters.presencePushes++;
+    if (!s.batchPresence) return this.push(s, { type: 'presence_change', user, presence });
+    if (!s.presenceBatch) {
+      s.presenceBatch = new Map();
+      // Changes within a short window go out as one event per presence value.
+      setTimeout(() => {
+        const batch = s.presenceBatch;
+        s.presenceBatch = undefined;
+        for (const [p, users] of batch ?? []) this.push(s, { type: 'presence_change', users, presence: p });
+      }, 50).unref();
+    }
+    const list = s.presenceBatch.get(presence) ?? [];
+    for (const [p, users] of s.presenceBatch) if (p !== presence) s.presenceBatch.set(p, users.filter((u) => u !== user));
+    if (!list.includes(user)) list.push(user);
+    s.presenceBatch.set(presence, list);
+  }
+
+  /** Starts the roll calls that keep this gateway's users present in the presence servers' eyes. */
+  startRollCalls(intervalMs: number): void {
+    const call = () => {
+      const conns = [...this.sessions.values()].map((s) => ({ user: s.user, team: s.team, conn: s.id }));
+      void this.o.presence.rollCall(this.o.gatewayId, conns).catch((err) => this.o.log.warn('roll call failed', { error: String(err) }));
+    };
+    call();
+    this.rollCallTimer = setInterval(call, intervalMs);
+  }
+
+  stopRollCalls(): void {
+    if (this.rollCallTimer) clearInterval(this.rollCallTimer);
   }
 
   /** A client may continue its own trace by sending `traceparent` in the frame. */

@@ -12,7 +12,10 @@ const telemetry = startTelemetry({ serviceName: 'rtm-gateway', instanceId: confi
 const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
 const directory = new Directory(bus);
 let gateway: Gateway | undefined;
-const inbox = new Inbox(bus, config.instanceId, log, (record, raw) => gateway?.deliver(record, raw));
+const inbox = new Inbox(bus, config.instanceId, log, {
+  deliver: (record, raw) => gateway?.deliver(record, raw),
+  presence: (record) => gateway?.onPresence(record.user, record.presence),
+});
 const link = new ChannelLink(bus, inbox.requester);
 gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, log });
 directory.onChange((change) => gateway?.onDirectoryChange(change));
@@ -32,6 +35,7 @@ const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gat
 
 onShutdown(log, async () => {
   await announcer.setState('stopping').catch(() => undefined);
+  gateway!.stopRollCalls();
   gateway!.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown');
   await listener.stop();
   await inbox.stop();
@@ -45,5 +49,6 @@ await bus.ensureTopics(CLUSTER_TOPICS);
 await directory.start();
 await inbox.start(config.instanceId);
 await announcer.start();
+gateway.startRollCalls(Number(process.env.RTM_PRESENCE_ROLL_CALL_MS ?? 2_000));
 await announcer.setState('serving');
 log.info('gateway ready', { url });

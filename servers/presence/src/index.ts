@@ -1,1 +1,1 @@
-export { PresenceTable, type Presence } from './presence-table.js';
+export { PresenceServer, type Presence, type PresenceDescription, type PresenceServerOptions } from './presence-server.js';

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Measures what one presence change costs: with N users online, each watching W others
+// (presence_sub), it takes C users offline and counts the presence records the presence
+// servers sent to gateways and the presence_change frames the gateways pushed, per change.
+// A broadcast design would push one frame per team member online for each change.
+// Starts its own cluster on free ports; appends figures to loadtest/results/PRESENCE.md.
+//
+//   node loadtest/presence.mjs [--users 10000] [--watch 20] [--changes 200]
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { Cluster, testPorts } from '@rtm/launcher';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name, fallback) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
+const N = arg('users', 10_000);
+const W = arg('watch', 20);
+const C = arg('changes', 200);
+const stateDir = mkdtempSync(join(tmpdir(), 'rtm-presence-'));
+const cluster = new Cluster({
+  stateDir,
+  toolsDir: process.env.RTM_TOOLS_DIR ?? join(root, '.tools'),
+  ports: await testPorts(),
+  regions: [{ name: 'us-east', gateways: 1 }, { name: 'eu-west', gateways: 1 }],
+  channelServers: 1,
+  presenceServers: 2,
+  jaeger: false,
+  demoUsers: ['bench'],
+  demoChannels: ['bench'],
+  progress: (l) => console.log(`[presence] ${l}`),
+});
+const say = (l) => console.log(`[presence] ${l}`);
+const sockets = [];
+const stop = async () => {
+  for (const s of sockets) s.terminate();
+  await cluster.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+};
+process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+
+let result;
+try {
+  const info = await cluster.start();
+  say(`creating ${N} users`);
+  const users = [];
+  for (let i = 0; i < N; i += 2_000) {
+    const names = Array.from({ length: Math.min(2_000, N - i) }, (_, k) => `u${i + k}`);
+    users.push(...(await cluster.operator('users/bulk', { names })).users);
+  }
+  say(`connecting ${N} websockets`);
+  const started = Date.now();
+  const connectOne = async (u, i) => {
+    const r = await fetch(`${info.webApi}rtm.connect`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${u.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ region: i % 2 ? 'eu-west' : 'us-east' }),
+    }).then((x) => x.json());
+    if (!r.ok) throw new Error(`rtm.connect: ${r.error}`);
+    const ws = new WebSocket(r.url);
+    sockets[i] = ws;
+    ws.pushed = 0;
+    await new Promise((resolve, reject) => {
+      ws.once('error', reject);
+      ws.on('message', (d) => {
+        const e = JSON.parse(d.toString());
+        if (e.type === 'hello') resolve();
+        if (e.type === 'presence_change') ws.pushed++;
+      });
+    });
+  };
+  for (let i = 0; i < N; i += 200) await Promise.all(users.slice(i, i + 200).map((u, k) => connectOne(u, i + k)));
+  say(`connected in ${((Date.now() - started) / 1000).toFixed(1)} s; subscribing`);
+  // Each user watches W others chosen at random (never itself).
+  for (let i = 0; i < N; i++) {
+    const ids = new Set();
+    while (ids.size < W) {
+      const j = Math.floor(Math.random() * N);
+      if (j !== i) ids.add(users[j].id);
+    }
+    sockets[i].send(JSON.stringify({ type: 'presence_sub', ids: [...ids] }));
+  }
+  const totals = async () => {
+    const list = await cluster.instances();
+    const sum = (role, key) => list.filter((x) => x.role === role).reduce((a, x) => a + (x.stats[key] ?? 0), 0);
+    return { changes: sum('presence', 'changes'), eventsSent: sum('presence', 'eventsSent'), gatewayEvents: sum('gateway', 'presenceEvents'), pushes: sum('gateway', 'presencePushes'), subscriptions: sum('presence', 'subscriptions') };
+  };
+  // Settled: every initial state pushed and the counters still.
+  let before = await totals();
+  for (let still = 0; still < 3; ) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    const now = await totals();
+    still = now.pushes === before.pushes && now.subscriptions > 0 ? still + 1 : 0;
+    before = now;
+  }
+  say(`${before.subscriptions} gateway subscriptions for ${N * W} client subscriptions; taking ${C} users offline`);
+  const gone = users.slice(0, C).map((_, i) => i);
+  for (const i of gone) sockets[i].close();
+  let after = before;
+  for (let still = 0; still < 3; ) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    const now = await totals();
+    still = now.pushes === after.pushes && now.changes - before.changes >= C ? still + 1 : 0;
+    after = now;
+  }
+  const changes = after.changes - before.changes;
+  result = {
+    users: N,
+    watchEach: W,
+    changes,
+    gatewaySubscriptions: before.subscriptions,
+    eventsSent: after.eventsSent - before.eventsSent,
+    eventsPerChange: (after.eventsSent - before.eventsSent) / changes,
+    pushes: after.pushes - before.pushes,
+    pushesPerChange: (after.pushes - before.pushes) / changes,
+    broadcastPushesPerChange: N - C,
+  };
+  say(JSON.stringify(result));
+} finally {
+  await stop();
+}
+
+const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
+const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const dir = join(root, 'loadtest', 'results');
+mkdirSync(dir, { recursive: true });
+const file = `presence-${date.replace(/:/g, '-')}.json`;
+writeFileSync(join(dir, file), JSON.stringify({ date, machine, ...result }, null, 2));
+const table = join(dir, 'PRESENCE.md');
+if (!existsSync(table)) {
+  writeFileSync(
+    table,
+    '# Presence cost per change\n\nUsers online, each watching others with `presence_sub`; some go offline. Records the presence servers send to gateways, and frames the gateways push to clients, per change. Written by `node loadtest/presence.mjs`.\n\n| date | machine | users | watching each | changes | gateway subscriptions | events to gateways per change | pushes to clients per change | a broadcast would push | file |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n',
+  );
+}
+appendFileSync(table, `| ${date} | ${machine} | ${result.users} | ${result.watchEach} | ${result.changes} | ${result.gatewaySubscriptions} | ${result.eventsPerChange.toFixed(2)} | ${result.pushesPerChange.toFixed(2)} | ${result.broadcastPushesPerChange} | ${file} |\n`);
