@@ -86,12 +86,16 @@ try {
     const sum = (role, key) => list.filter((x) => x.role === role).reduce((a, x) => a + (x.stats[key] ?? 0), 0);
     return { changes: sum('presence', 'changes'), eventsSent: sum('presence', 'eventsSent'), gatewayEvents: sum('gateway', 'presenceEvents'), pushes: sum('gateway', 'presencePushes'), subscriptions: sum('presence', 'subscriptions') };
   };
-  // Settled: every initial state pushed and the counters still.
+  // Settled: every connect counted as a change, every client told the initial state of all
+  // the users it watches, and the counters still.
   let before = await totals();
-  for (let still = 0; still < 3; ) {
+  const deadline = Date.now() + 600_000;
+  for (let still = 0; still < 2; ) {
+    if (Date.now() > deadline) throw new Error(`subscriptions did not settle: ${JSON.stringify(before)}`);
     await new Promise((r) => setTimeout(r, 2_000));
     const now = await totals();
-    still = now.pushes === before.pushes && now.subscriptions > 0 ? still + 1 : 0;
+    const done = now.changes >= N && now.pushes >= N * W;
+    still = done && now.pushes === before.pushes && now.changes === before.changes ? still + 1 : 0;
     before = now;
   }
   say(`${before.subscriptions} gateway subscriptions for ${N * W} client subscriptions; taking ${C} users offline`);
@@ -101,6 +105,7 @@ try {
   for (let still = 0; still < 3; ) {
     await new Promise((r) => setTimeout(r, 2_000));
     const now = await totals();
+    if (Date.now() > deadline) throw new Error('offline changes did not settle');
     still = now.pushes === after.pushes && now.changes - before.changes >= C ? still + 1 : 0;
     after = now;
   }

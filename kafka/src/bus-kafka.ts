@@ -32,6 +32,9 @@ const LEVEL_NAMES: Record<number, string> = { [logLevel.ERROR]: 'error', [logLev
 // bounds how fast a lost member is noticed and how long a delivery waits for a fetch.
 const MAX_WAIT_MS = 100;
 
+/** Longest a consume-transform-produce transaction may take before its producer is discarded. */
+const TRANSACTION_DEADLINE_MS = 15_000;
+
 /** The {@link Bus} on a real Kafka cluster, through kafkajs. */
 export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
@@ -200,24 +203,40 @@ export class KafkaBus implements Bus {
       const slot = slotFor(id);
       const run = slot.queue.then(async () => {
         let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
+        let timer: NodeJS.Timeout | undefined;
         try {
-          tx = await (await slot.producer).transaction();
-          await work(tx);
-          await tx.commit();
+          // kafkajs can wait forever on a transaction the coordinator keeps busy; past the
+          // deadline the producer is thrown away and the work fails like any other.
+          const deadline = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`transaction of ${id} took over ${TRANSACTION_DEADLINE_MS} ms`)), TRANSACTION_DEADLINE_MS);
+          });
+          await Promise.race([
+            (async () => {
+              tx = await (await slot.producer).transaction();
+              await work(tx);
+              await tx.commit();
+            })(),
+            deadline,
+          ]);
         } catch (err) {
-          await tx?.abort().catch(() => undefined);
+          await Promise.race([tx?.abort(), new Promise((r) => setTimeout(r, 2_000))]).catch(() => undefined);
           discard(id, slot);
           throw err;
+        } finally {
+          clearTimeout(timer);
         }
       });
       slot.queue = run.catch(() => undefined);
       return run;
     };
+    const transactional = options.transactional !== false;
     const writer: PartitionWriter = {
       commit: (topic, partition, records) =>
-        inTransaction(topic, partition, async (tx) => {
-          if (records.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(records) });
-        }),
+        transactional
+          ? inTransaction(topic, partition, async (tx) => {
+              if (records.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(records) });
+            })
+          : this.publish(records),
     };
 
     const consumer = this.kafka.consumer({
@@ -266,13 +285,16 @@ export class KafkaBus implements Bus {
           // The group may have moved the partition while the batch waited: writing now through
           // its transactional id would fence the partition's new owner.
           if (isStale() || !isRunning()) return;
-          await inTransaction(batch.topic, batch.partition, async (tx) => {
-            if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
-            await tx.sendOffsets({
-              consumerGroupId: options.groupId,
-              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
+          const next = (BigInt(batch.lastOffset()) + 1n).toString();
+          if (transactional) {
+            await inTransaction(batch.topic, batch.partition, async (tx) => {
+              if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
+              await tx.sendOffsets({ consumerGroupId: options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
             });
-          });
+          } else {
+            await this.publish(out);
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          }
         } catch (err) {
           options.onAborted?.(handed, err);
           // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin

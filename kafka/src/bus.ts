@@ -54,6 +54,11 @@ export interface ProcessOptions {
    * fences the old one and aborts whatever transaction it left open.
    */
   transactionalIdPrefix: string;
+  /**
+   * false: at-least-once instead, for idempotent effects (presence): outputs are written with
+   * the idempotent producer, then the offsets committed; no transactions, no fencing.
+   */
+  transactional?: boolean;
   /** Custom partition placement (the hash ring); the default spreads partitions evenly. */
   assigner?: unknown;
   sessionTimeoutMs?: number;

@@ -40,6 +40,9 @@ export class Requester {
       }, timeoutMs);
       this.pending.set(corr, { resolve: resolve as (r: unknown) => void, reject, timer });
     });
+    // If sending the request fails, nobody awaits the answer: its timeout must not become an
+    // unhandled rejection that kills the server. Callers that await still see the error.
+    result.catch(() => undefined);
     return { reply: { inbox: this.inbox, corr }, result };
   }
 

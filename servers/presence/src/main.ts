@@ -1,4 +1,5 @@
 import { KafkaBus, TOPICS } from '@rtm/kafka';
+import { charmAssigner } from '@rtm/ring';
 import { startTelemetry } from '@rtm/otel';
 import { readConfig, createLogger, runPartitionServer, publishTakeover } from '@rtm/service';
 import { PresenceServer } from './presence-server.js';
@@ -18,6 +19,9 @@ const processor = new PresenceProcessor({
   rebuildWindowMs: gatewayTtlMs + 4_000,
   sessionTimeoutMs: Number(process.env.RTM_PS_SESSION_TIMEOUT_MS ?? 1_000),
   heartbeatIntervalMs: Number(process.env.RTM_PS_HEARTBEAT_MS ?? 100),
+  // Placement by stable instance id, not by Kafka member: a consumer that restarts gets the
+  // same partitions back instead of reshuffling (and fencing) its peers'.
+  assigner: charmAssigner({ instanceId: config.instanceId, vnodes: Number(process.env.RTM_RING_VNODES ?? 128) }),
   onTakeover: (t) => publishTakeover(bus, config.instanceId, t, TOPICS.presence.name, TOPICS.presenceState.name),
 });
 await runPartitionServer({ config, log, bus, telemetry, role: 'presence', processor, stats: () => server.stats() });

@@ -13,6 +13,8 @@ export interface PresenceProcessorOptions {
   rebuildWindowMs: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Partition placement (the hash ring), so a restarted server gets its own partitions back. */
+  assigner?: unknown;
   onTakeover?: (rebuilt: Rebuilt) => void;
 }
 
@@ -69,6 +71,11 @@ export class PresenceProcessor {
       groupId: GROUP_ID,
       topics: [TOPICS.presence.name],
       transactionalIdPrefix: GROUP_ID,
+      // Every presence effect is idempotent (gateways drop a value a client already has; state
+      // records are keyed; a duplicate reply has no waiter), so at-least-once is enough, and
+      // it spares the transaction coordinator the roll-call traffic.
+      transactional: false,
+      assigner: this.o.assigner,
       sessionTimeoutMs: this.o.sessionTimeoutMs,
       heartbeatIntervalMs: this.o.heartbeatIntervalMs,
       onAssignment: (a, writer) => this.ownership.assign(a[TOPICS.presence.name] ?? [], writer),

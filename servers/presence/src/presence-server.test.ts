@@ -51,6 +51,17 @@ test('a roll call corrects connections whose reports were lost', () => {
   assert.equal(ps.presence('U2'), 'active');
 });
 
+test('a late roll call neither drops a newer connection nor revives a closed one', () => {
+  const ps = new PresenceServer({ gatewayTtlMs: 6_000 });
+  ps.handle({ ...conn('U1', 'c1', 'open'), at: 200 }, 0, 200);
+  ps.handle({ ...conn('U2', 'c2', 'open'), at: 50 }, 0, 50);
+  ps.handle({ ...conn('U2', 'c2', 'closed'), at: 150 }, 0, 150);
+  // Taken at 100, before c1 opened and before c2 closed, but received last.
+  ps.handle({ type: 'heartbeat', gateway: 'gw-a', partition: 0, conns: [{ user: 'U2', team: 'T1', conn: 'c2' }], at: 100 }, 0, 300);
+  assert.equal(ps.presence('U1'), 'active');
+  assert.equal(ps.presence('U2'), 'away');
+});
+
 test('a rebuilt server has the same state and restates it to subscribers', () => {
   const a = new PresenceServer({ gatewayTtlMs: 6_000 });
   a.handle(sub('U1', 'gw-b'), 2, 0);

@@ -15,8 +15,8 @@ export interface PresenceDescription {
 
 interface UserState {
   partition: number;
-  /** Open connections: connection id to gateway. */
-  conns: Map<string, string>;
+  /** Open connections: connection id to gateway and when the gateway reported it open. */
+  conns: Map<string, { gateway: string; at: number }>;
   manualAway: boolean;
   /** Gateways with a local subscriber, to their inbox topic. */
   subscribers: Map<string, string>;
@@ -39,6 +39,8 @@ export class PresenceServer {
   private readonly users = new Map<string, UserState>();
   /** Per partition, when each gateway was last heard from. */
   private readonly gatewaySeen = new Map<number, Map<string, number>>();
+  /** Recently closed connections and when (gateway time): a late roll call must not revive them. */
+  private readonly closed = new Map<string, number>();
   readonly counters = { reports: 0, heartbeats: 0, changes: 0, eventsSent: 0, subscribes: 0, queries: 0, expiredGateways: 0 };
 
   constructor(private readonly o: PresenceServerOptions) {}
@@ -76,13 +78,12 @@ export class PresenceServer {
         this.counters.reports++;
         const s = this.state(rec.user, partition);
         this.seen(partition, rec.gateway, now);
-        if (rec.state === 'closed') s.conns.delete(rec.conn);
-        else s.conns.set(rec.conn, rec.gateway);
+        this.applyReport(s, rec.conn, rec.gateway, rec.state, rec.at);
         return this.announce(rec.user);
       }
       case 'heartbeat': {
         this.counters.heartbeats++;
-        return this.rollCall(rec.gateway, partition, rec.conns, now).flatMap((u) => this.announce(u));
+        return this.rollCall(rec.gateway, partition, rec.conns, rec.at, now).flatMap((u) => this.announce(u));
       }
       case 'subscribe': {
         this.counters.subscribes++;
@@ -113,18 +114,29 @@ export class PresenceServer {
     }
   }
 
+  private applyReport(s: UserState, conn: string, gateway: string, state: 'open' | 'closed' | 'heartbeat', at: number): void {
+    if (state === 'closed') {
+      s.conns.delete(conn);
+      this.closed.set(conn, at);
+    } else if (!this.closed.has(conn)) {
+      s.conns.set(conn, { gateway, at });
+    }
+  }
+
   /**
-   * A gateway's roll call for a partition: connections of that gateway it does not list are
-   * gone, listed ones it did not know are open. Returns the users whose connections changed.
+   * A gateway's roll call for a partition, taken at `takenAt` on the gateway's clock:
+   * connections of that gateway opened before it and not listed are gone; listed ones not
+   * known (and not closed since) are open. A roll call can land after reports sent later, so
+   * it never removes a newer connection nor revives a closed one. Returns the users touched.
    */
-  private rollCall(gateway: string, partition: number, conns: Array<{ user: string; conn: string }>, at: number): string[] {
-    this.seen(partition, gateway, at);
+  private rollCall(gateway: string, partition: number, conns: Array<{ user: string; conn: string }>, takenAt: number, seenAt: number): string[] {
+    this.seen(partition, gateway, seenAt);
     const listed = new Map(conns.map((c) => [c.conn, c.user]));
     const touched = new Set<string>();
     for (const [user, s] of this.users) {
       if (s.partition !== partition) continue;
-      for (const [conn, gw] of s.conns) {
-        if (gw === gateway && !listed.has(conn)) {
+      for (const [conn, c] of s.conns) {
+        if (c.gateway === gateway && c.at <= takenAt && !listed.has(conn)) {
           s.conns.delete(conn);
           touched.add(user);
         }
@@ -132,8 +144,8 @@ export class PresenceServer {
     }
     for (const [conn, user] of listed) {
       const s = this.state(user, partition);
-      if (!s.conns.has(conn)) {
-        s.conns.set(conn, gateway);
+      if (!s.conns.has(conn) && !this.closed.has(conn)) {
+        s.conns.set(conn, { gateway, at: takenAt });
         touched.add(user);
       }
     }
@@ -155,11 +167,12 @@ export class PresenceServer {
   /** Forgets gateways not heard from within the TTL, and their connections; returns the announcements. */
   expire(now: number): OutRecord[] {
     const out: OutRecord[] = [];
+    for (const [conn, at] of this.closed) if (now - at > 60_000) this.closed.delete(conn);
     for (const [partition, gateways] of this.gatewaySeen) {
       for (const [gateway, at] of gateways) {
         if (now - at <= this.o.gatewayTtlMs) continue;
         this.counters.expiredGateways++;
-        for (const user of this.rollCall(gateway, partition, [], now)) out.push(...this.announce(user));
+        for (const user of this.rollCall(gateway, partition, [], Number.MAX_SAFE_INTEGER, now)) out.push(...this.announce(user));
         // The roll call re-marked it as seen: it is gone, not fresh.
         gateways.delete(gateway);
       }
@@ -170,12 +183,10 @@ export class PresenceServer {
   /** Rebuild: replays a record of the recent `rtm.presence` window (no announcements). */
   replayReport(rec: PresenceRecord, partition: number, at: number): void {
     if (rec.type === 'connection') {
-      const s = this.state(rec.user, partition);
       this.seen(partition, rec.gateway, at);
-      if (rec.state === 'closed') s.conns.delete(rec.conn);
-      else s.conns.set(rec.conn, rec.gateway);
+      this.applyReport(this.state(rec.user, partition), rec.conn, rec.gateway, rec.state, rec.at);
     } else if (rec.type === 'heartbeat') {
-      this.rollCall(rec.gateway, partition, rec.conns, at);
+      this.rollCall(rec.gateway, partition, rec.conns, rec.at, at);
     }
   }
 
