@@ -132,18 +132,5 @@ export class RtmClient {
   }
 }
 
-/** Polls until `check` returns a value, with a deadline. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls until `check` returns a value, with a deadline (the launcher's own helper). */
+export { waitFor as eventually } from '@rtm/process';
