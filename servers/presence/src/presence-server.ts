@@ -41,6 +41,8 @@ export class PresenceServer {
   private readonly gatewaySeen = new Map<number, Map<string, number>>();
   /** Recently closed connections and when (gateway time): a late roll call must not revive them. */
   private readonly closed = new Map<string, number>();
+  /** Open connections per `partition|gateway`, to their user: what a roll call checks. */
+  private readonly byGateway = new Map<string, Map<string, string>>();
   readonly counters = { reports: 0, heartbeats: 0, changes: 0, eventsSent: 0, subscribes: 0, queries: 0, expiredGateways: 0 };
 
   constructor(private readonly o: PresenceServerOptions) {}
@@ -78,7 +80,7 @@ export class PresenceServer {
         this.counters.reports++;
         const s = this.state(rec.user, partition);
         this.seen(partition, rec.gateway, now);
-        this.applyReport(s, rec.conn, rec.gateway, rec.state, rec.at);
+        this.applyReport(s, rec.user, rec.conn, rec.gateway, rec.state, rec.at);
         return this.announce(rec.user);
       }
       case 'heartbeat': {
@@ -114,13 +116,28 @@ export class PresenceServer {
     }
   }
 
-  private applyReport(s: UserState, conn: string, gateway: string, state: 'open' | 'closed' | 'heartbeat', at: number): void {
+  private applyReport(s: UserState, user: string, conn: string, gateway: string, state: 'open' | 'closed' | 'heartbeat', at: number): void {
     if (state === 'closed') {
-      s.conns.delete(conn);
+      this.removeConn(s, conn);
       this.closed.set(conn, at);
     } else if (!this.closed.has(conn)) {
-      s.conns.set(conn, { gateway, at });
+      this.addConn(s, user, conn, gateway, at);
     }
+  }
+
+  private addConn(s: UserState, user: string, conn: string, gateway: string, at: number): void {
+    s.conns.set(conn, { gateway, at });
+    const key = `${s.partition}|${gateway}`;
+    let m = this.byGateway.get(key);
+    if (!m) this.byGateway.set(key, (m = new Map()));
+    m.set(conn, user);
+  }
+
+  private removeConn(s: UserState, conn: string): void {
+    const c = s.conns.get(conn);
+    if (!c) return;
+    s.conns.delete(conn);
+    this.byGateway.get(`${s.partition}|${c.gateway}`)?.delete(conn);
   }
 
   /**
@@ -133,19 +150,18 @@ export class PresenceServer {
     this.seen(partition, gateway, seenAt);
     const listed = new Map(conns.map((c) => [c.conn, c.user]));
     const touched = new Set<string>();
-    for (const [user, s] of this.users) {
-      if (s.partition !== partition) continue;
-      for (const [conn, c] of s.conns) {
-        if (c.gateway === gateway && c.at <= takenAt && !listed.has(conn)) {
-          s.conns.delete(conn);
-          touched.add(user);
-        }
+    for (const [conn, user] of [...(this.byGateway.get(`${partition}|${gateway}`) ?? [])]) {
+      const s = this.users.get(user);
+      const c = s?.conns.get(conn);
+      if (s && c && c.at <= takenAt && !listed.has(conn)) {
+        this.removeConn(s, conn);
+        touched.add(user);
       }
     }
     for (const [conn, user] of listed) {
       const s = this.state(user, partition);
       if (!s.conns.has(conn) && !this.closed.has(conn)) {
-        s.conns.set(conn, { gateway, at: takenAt });
+        this.addConn(s, user, conn, gateway, takenAt);
         touched.add(user);
       }
     }
@@ -184,7 +200,7 @@ export class PresenceServer {
   replayReport(rec: PresenceRecord, partition: number, at: number): void {
     if (rec.type === 'connection') {
       this.seen(partition, rec.gateway, at);
-      this.applyReport(this.state(rec.user, partition), rec.conn, rec.gateway, rec.state, rec.at);
+      this.applyReport(this.state(rec.user, partition), rec.user, rec.conn, rec.gateway, rec.state, rec.at);
     } else if (rec.type === 'heartbeat') {
       this.rollCall(rec.gateway, partition, rec.conns, rec.at, at);
     }
@@ -219,6 +235,7 @@ export class PresenceServer {
   /** Forgets a partition that moved away (or must be rebuilt). */
   dropPartition(partition: number): void {
     for (const [user, s] of this.users) if (s.partition === partition) this.users.delete(user);
+    for (const key of [...this.byGateway.keys()]) if (key.startsWith(`${partition}|`)) this.byGateway.delete(key);
     this.gatewaySeen.delete(partition);
   }
 
