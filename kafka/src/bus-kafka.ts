@@ -102,10 +102,39 @@ export class KafkaBus implements Bus {
     }
   }
 
-  async publish(records: OutRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const producer = await this.plainProducer();
-    await producer.sendBatch({ topicMessages: toTopicMessages(records) });
+  /**
+   * Publishes outside any transaction. Calls made in the same turn of the event loop share
+   * one produce request (a burst of a thousand presence reports is one request, not a
+   * thousand); if that request fails, each call is retried alone, so one bad record fails
+   * only its own caller.
+   */
+  publish(records: OutRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      if (!this.outgoing) {
+        this.outgoing = [];
+        setImmediate(() => void this.flushOutgoing());
+      }
+      this.outgoing.push({ records, resolve, reject });
+    });
+  }
+
+  private outgoing: Array<{ records: OutRecord[]; resolve: () => void; reject: (err: unknown) => void }> | undefined;
+
+  private async flushOutgoing(): Promise<void> {
+    const calls = this.outgoing ?? [];
+    this.outgoing = undefined;
+    const send = async (records: OutRecord[]) => {
+      const producer = await this.plainProducer();
+      await producer.sendBatch({ topicMessages: toTopicMessages(records) });
+    };
+    try {
+      await send(calls.flatMap((c) => c.records));
+      for (const c of calls) c.resolve();
+    } catch (err) {
+      if (calls.length === 1) return calls[0]!.reject(err);
+      await Promise.all(calls.map((c) => send(c.records).then(c.resolve, c.reject)));
+    }
   }
 
   async offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {

@@ -13,6 +13,8 @@ export interface TestCluster {
   web(token: string | undefined, method: string, body?: Record<string, unknown>): Promise<Record<string, any>>;
   /** Connects a raw websocket client through `rtm.connect`. */
   connect(token: string, body?: Record<string, unknown>): Promise<RtmClient>;
+  /** Connects a raw websocket client to a URL `rtm.connect` returned. */
+  connectUrl(url: string): Promise<RtmClient>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,11 @@ export async function startTestCluster(options: Partial<ClusterOptions> = {}): P
       await client.opened;
       return client;
     },
+    connectUrl: async (url) => {
+      const client = new RtmClient(url);
+      await client.opened;
+      return client;
+    },
     stop: async () => {
       await cluster.stop();
       if (!process.env.RTM_KEEP_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
@@ -66,29 +73,58 @@ export async function startTestCluster(options: Partial<ClusterOptions> = {}): P
   };
 }
 
-/** A raw RTM websocket client that records every event it receives. */
+/**
+ * A raw RTM websocket client that records every event it receives. Like a Slack client, it
+ * follows `reconnect_url`: when the gateway closes the socket after sending one (a drain), it
+ * connects there and goes on recording into the same `events`.
+ */
 export class RtmClient {
-  readonly ws: WebSocket;
+  ws: WebSocket;
   readonly events: Array<Record<string, any>> = [];
   readonly opened: Promise<void>;
   private waiters: Array<() => void> = [];
   private nextId = 1;
+  private reconnectUrl: string | undefined;
+  private closing = false;
+  /** Sockets opened by following `reconnect_url`. */
+  moves = 0;
   closed: { code: number; reason: string } | undefined;
 
   constructor(url: string) {
-    this.ws = new WebSocket(url);
+    this.ws = this.open(url);
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
     });
-    this.ws.on('message', (data) => {
-      this.events.push(JSON.parse(data.toString()));
+  }
+
+  private open(url: string): WebSocket {
+    const ws = new WebSocket(url);
+    ws.on('message', (data) => {
+      const e = JSON.parse(data.toString()) as Record<string, any>;
+      if (e.type === 'reconnect_url') this.reconnectUrl = e.url as string;
+      this.events.push(e);
       for (const w of this.waiters.splice(0)) w();
     });
-    this.ws.on('close', (code, reason) => {
+    ws.on('error', () => undefined);
+    ws.on('close', (code, reason) => {
+      const next = this.reconnectUrl;
+      this.reconnectUrl = undefined;
+      if (next && !this.closing && ws === this.ws) {
+        this.moves++;
+        this.ws = this.open(next);
+        return;
+      }
       this.closed = { code, reason: reason.toString() };
       for (const w of this.waiters.splice(0)) w();
     });
+    return ws;
+  }
+
+  /** The region and gateway of the latest `hello`. */
+  get where(): { region: string; gateway: string } | undefined {
+    const hello = this.events.findLast((e) => e.type === 'hello');
+    return hello ? { region: hello.region, gateway: hello.gateway } : undefined;
   }
 
   /** Messages received on a channel, in arrival order. */
@@ -128,6 +164,7 @@ export class RtmClient {
   }
 
   close(): void {
+    this.closing = true;
     this.ws.close();
   }
 }

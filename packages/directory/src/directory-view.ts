@@ -1,4 +1,4 @@
-import { DirectoryEntry, type ChannelEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
+import { DirectoryEntry, type ChannelEntry, type DrainEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
 
 /**
  * Teams, users, channels and memberships as read from the compacted `rtm.directory` topic.
@@ -12,6 +12,8 @@ export class DirectoryView {
   private readonly memberships = new Map<string, Set<string>>();
   private readonly revoked = new Set<string>();
   private readonly channelNames = new Map<string, string>();
+  /** Operator drains, by `<scope>:<name>`. */
+  private readonly drainEntries = new Map<string, DrainEntry>();
   /** Records applied so far. */
   applied = 0;
 
@@ -43,6 +45,9 @@ export class DirectoryView {
       case 'revoked':
         this.revoked.add(e.token_id);
         break;
+      case 'drain':
+        this.drainEntries.set(`${e.scope}:${e.name}`, e);
+        break;
     }
     return true;
   }
@@ -59,6 +64,7 @@ export class DirectoryView {
     } else if (kind === 'user' && a) this.users.delete(a);
     else if (kind === 'team' && a) this.teams.delete(a);
     else if (kind === 'revoked' && a) this.revoked.delete(a);
+    else if (kind === 'drain' && a && b) this.drainEntries.delete(`${a}:${b}`);
     else return false;
     return true;
   }
@@ -109,6 +115,24 @@ export class DirectoryView {
 
   isRevoked(tokenId: string): boolean {
     return this.revoked.has(tokenId);
+  }
+
+  /** The operator's drain of a region or a gateway, if there is one. */
+  drain(scope: DrainEntry['scope'], name: string): DrainEntry | undefined {
+    return this.drainEntries.get(`${scope}:${name}`);
+  }
+
+  /** Every drain in force. */
+  drains(): DrainEntry[] {
+    return [...this.drainEntries.values()];
+  }
+
+  /**
+   * The drain that applies to a gateway: its own, else its region's. A gateway under one
+   * takes no new clients and moves its clients away.
+   */
+  drainOf(gateway: string, region: string): DrainEntry | undefined {
+    return this.drain('gateway', gateway) ?? this.drain('region', region);
   }
 
   /** Sizes, for the operator API. */

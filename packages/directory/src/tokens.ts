@@ -23,6 +23,8 @@ export interface TicketClaims {
   tokenId?: string;
   /** `batch_presence_aware`: presence changes come batched as `users:[...]`. */
   batchPresence?: boolean;
+  /** Users whose presence the session watched (`presence_sub`), carried over a handoff. */
+  presenceSub?: string[];
 }
 
 function sign(secret: string, payload: string): string {

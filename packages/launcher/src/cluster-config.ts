@@ -47,9 +47,18 @@ export async function testPorts(): Promise<ClusterPorts> {
   return { kafka, kafkaController, jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin, gatewayBase: 0, channelBase: 0, presenceBase: 0 };
 }
 
-/** Parses `RTM_REGIONS` like `us-east:1,eu-west:1`. */
+/** Regions and their gateway counts when `RTM_REGIONS` is not set. */
+export const DEFAULT_REGIONS = 'us-east:2,eu-west:1,ap-south:1';
+
+/**
+ * Distances between the default regions when `RTM_REGION_DISTANCES` is not set (rough
+ * round-trip milliseconds): a drained region's clients go to the nearest healthy one.
+ */
+export const DEFAULT_REGION_DISTANCES = 'us-east/eu-west=75,us-east/ap-south=190,eu-west/ap-south=120';
+
+/** Parses `RTM_REGIONS` like `us-east:2,eu-west:1`. */
 export function parseRegions(spec: string | undefined): RegionSpec[] {
-  const text = spec?.trim() || 'us-east:1,eu-west:1';
+  const text = spec?.trim() || DEFAULT_REGIONS;
   return text.split(',').map((part) => {
     const [name, count] = part.split(':');
     if (!name || !/^[a-z0-9-]+$/.test(name)) throw new Error(`bad region in RTM_REGIONS: ${part}`);

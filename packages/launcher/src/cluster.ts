@@ -6,7 +6,7 @@ import { ManagedProcess, waitFor } from '@rtm/process';
 import { KafkaBroker, KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/kafka';
 import type { OpsEvent } from '@rtm/protocol';
 import { JaegerServer } from '@rtm/otel';
-import type { ClusterPorts, RegionSpec } from './cluster-config.js';
+import { DEFAULT_REGION_DISTANCES, type ClusterPorts, type RegionSpec } from './cluster-config.js';
 
 /** Repository root, from this file's place in `packages/launcher/dist`. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -48,6 +48,8 @@ export interface ClusterOptions {
   toolsDir: string;
   ports: ClusterPorts;
   regions: RegionSpec[];
+  /** Distances between regions, like `us-east/eu-west=75` (default {@link DEFAULT_REGION_DISTANCES}). */
+  regionDistances?: string;
   channelServers: number;
   presenceServers: number;
   /** Start Jaeger and export traces to it. */
@@ -187,6 +189,7 @@ export class Cluster {
         RTM_TOKEN_SECRET: this.secrets.tokenSecret,
         RTM_OPERATOR_TOKEN: this.secrets.operatorToken,
         RTM_PARENT_PID: String(process.pid),
+        RTM_REGION_DISTANCES: o.regionDistances ?? DEFAULT_REGION_DISTANCES,
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
       stopTimeoutMs: 15_000,
@@ -274,7 +277,8 @@ export class Cluster {
       // A supervised server that exited is being replaced: wait for it rather than fail.
       for (const s of active) if (!s.process.running && !this.options.supervise) throw new Error(`${s.id} exited; see ${join(this.options.stateDir, 'logs', `${s.id}.log`)}`);
       const list = await this.instances().catch(() => []);
-      const serving = new Set(list.filter((i) => i.alive && i.state === 'serving').map((i) => i.id));
+      // A gateway of a drained region is up, just not taking clients.
+      const serving = new Set(list.filter((i) => i.alive && ['serving', 'draining', 'drained'].includes(i.state)).map((i) => i.id));
       return active.every((s) => serving.has(s.id)) ? true : undefined;
     }, 250);
   }

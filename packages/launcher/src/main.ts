@@ -16,6 +16,7 @@ async function up(args: string[]): Promise<void> {
     toolsDir,
     ports: defaultPorts(),
     regions: parseRegions(process.env.RTM_REGIONS),
+    ...(process.env.RTM_REGION_DISTANCES ? { regionDistances: process.env.RTM_REGION_DISTANCES } : {}),
     channelServers: Number(process.env.RTM_CHANNEL_SERVERS ?? 3),
     presenceServers: Number(process.env.RTM_PRESENCE_SERVERS ?? 2),
     jaeger: process.env.RTM_JAEGER !== '0',

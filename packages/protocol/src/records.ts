@@ -128,12 +128,19 @@ export const ReplyRecord = z.union([
 ]);
 /** A user's presence changed (from a presence server to the gateways subscribed to that user). */
 export const PresenceDeliverRecord = z.object({ type: z.literal('presence'), user: z.string(), presence: z.enum(['active', 'away']) });
-/** Every record on an inbox topic (key: channel id). */
-export const InboxRecord = z.union([DeliverRecord, ReplyRecord, PresenceDeliverRecord]);
+/**
+ * A draining gateway asks the gateway that will take some of its clients over to subscribe to
+ * their channels first (handoff): the reply comes once every owner has confirmed, and the
+ * subscriptions stay pinned for a while even before the clients arrive.
+ */
+export const HandoffRequest = z.object({ type: z.literal('handoff'), from: z.string(), channels: z.array(z.string()).max(100_000), reply: ReplyAddress });
+/** Every record on an inbox topic (key: channel id, or the sender for handoffs). */
+export const InboxRecord = z.union([DeliverRecord, ReplyRecord, PresenceDeliverRecord, HandoffRequest]);
 export type InboxRecord = z.infer<typeof InboxRecord>;
 export type DeliverRecord = z.infer<typeof DeliverRecord>;
 export type ReplyRecord = z.infer<typeof ReplyRecord>;
 export type PresenceDeliverRecord = z.infer<typeof PresenceDeliverRecord>;
+export type HandoffRequest = z.infer<typeof HandoffRequest>;
 
 // ---------------------------------------------------------------- rtm.presence
 /** A gateway's report about one connection of a user (key: user id). */
@@ -216,13 +223,26 @@ export const MemberEntry = z.object({
   since_ts: z.string().nullable().optional(),
 });
 export const RevokedTokenEntry = z.object({ kind: z.literal('revoked'), token_id: z.string(), at: z.number() });
+/**
+ * An operator's drain of a whole region or of one gateway: while the entry exists, the
+ * gateways it covers take no new clients and move theirs away at `rate` clients per second
+ * (per gateway). Undrain removes it.
+ */
+export const DrainEntry = z.object({
+  kind: z.literal('drain'),
+  scope: z.enum(['region', 'gateway']),
+  name: z.string(),
+  rate: z.number().positive(),
+  at: z.number(),
+});
 /** Every value on `rtm.directory`; a null value (tombstone) removes the key. */
-export const DirectoryEntry = z.discriminatedUnion('kind', [TeamEntry, UserEntry, ChannelEntry, MemberEntry, RevokedTokenEntry]);
+export const DirectoryEntry = z.discriminatedUnion('kind', [TeamEntry, UserEntry, ChannelEntry, MemberEntry, RevokedTokenEntry, DrainEntry]);
 export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
 export type TeamEntry = z.infer<typeof TeamEntry>;
 export type UserEntry = z.infer<typeof UserEntry>;
 export type ChannelEntry = z.infer<typeof ChannelEntry>;
 export type MemberEntry = z.infer<typeof MemberEntry>;
+export type DrainEntry = z.infer<typeof DrainEntry>;
 
 /** The compaction key of a directory entry: one live value per key. */
 export function directoryKey(entry: DirectoryEntry): string {
@@ -235,6 +255,8 @@ export function directoryKey(entry: DirectoryEntry): string {
       return `member:${entry.channel}:${entry.user}`;
     case 'revoked':
       return `revoked:${entry.token_id}`;
+    case 'drain':
+      return `drain:${entry.scope}:${entry.name}`;
   }
 }
 
@@ -287,6 +309,21 @@ export const TakeoverEvent = z.object({
   logRecords: z.number().int(),
   subscriptions: z.number().int(),
 });
+/** A gateway started or finished moving its clients away (operator drain or SIGTERM). */
+export const DrainEvent = z.object({
+  type: z.enum(['drain_started', 'drain_finished']),
+  instance: z.string(),
+  region: z.string(),
+  /** What asked for it: a region drain, a gateway drain, or the process stopping. */
+  cause: z.enum(['region', 'gateway', 'shutdown']),
+  /** Clients connected when the drain started (started) or moved in all (finished). */
+  clients: z.number().int(),
+  /** Clients closed without a place to go (no healthy gateway elsewhere). */
+  dropped: z.number().int().default(0),
+  startedAt: z.number(),
+  at: z.number(),
+});
 /** Every record on `rtm.events` (key: instance id). */
-export const OpsEvent = z.union([ProcessEvent, TakeoverEvent]);
+export const OpsEvent = z.union([ProcessEvent, TakeoverEvent, DrainEvent]);
+export type DrainEvent = z.infer<typeof DrainEvent>;
 export type OpsEvent = z.infer<typeof OpsEvent>;

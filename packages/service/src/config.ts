@@ -1,3 +1,5 @@
+import { RegionMap } from './regions.js';
+
 /** Settings every server reads from its environment (the launcher sets them). */
 export interface ServiceConfig {
   instanceId: string;
@@ -13,6 +15,8 @@ export interface ServiceConfig {
   /** The launcher's pid: the server exits when it disappears, so nothing is orphaned. */
   parentPid: number | undefined;
   kafkaLogLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Distances between regions (`RTM_REGION_DISTANCES`, like `us-east/eu-west=75`). */
+  regions: RegionMap;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -35,5 +39,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     operatorToken: env.RTM_OPERATOR_TOKEN ?? '',
     parentPid: env.RTM_PARENT_PID ? Number(env.RTM_PARENT_PID) : undefined,
     kafkaLogLevel: (['error', 'warn', 'info', 'debug'].includes(level) ? level : 'warn') as ServiceConfig['kafkaLogLevel'],
+    regions: RegionMap.parse(env.RTM_REGION_DISTANCES),
   };
 }

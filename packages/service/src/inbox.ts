@@ -1,4 +1,4 @@
-import { InboxRecord, ReplyRecord, type DeliverRecord, type PresenceDeliverRecord } from '@rtm/protocol';
+import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
 import { Requester, inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/kafka';
 import type { Logger } from './logger.js';
 
@@ -6,6 +6,8 @@ import type { Logger } from './logger.js';
 export interface InboxHandlers {
   deliver?(record: DeliverRecord, raw: InRecord): void;
   presence?(record: PresenceDeliverRecord, raw: InRecord): void;
+  /** Another gateway's handoff; its reply goes back with {@link Inbox.reply}. */
+  handoff?(record: HandoffRequest, raw: InRecord): void;
 }
 
 /**
@@ -47,7 +49,13 @@ export class Inbox {
     const rec = parsed.data;
     if (rec.type === 'reply') this.requester.settle(rec as ReplyRecord);
     else if (rec.type === 'presence') this.handlers.presence?.(rec, raw);
+    else if (rec.type === 'handoff') this.handlers.handoff?.(rec, raw);
     else this.handlers.deliver?.(rec, raw);
+  }
+
+  /** Answers a request another instance sent here. */
+  async reply(to: { inbox: string; corr: string }, outcome: { ok: true; result: unknown } | { ok: false; error: string }): Promise<void> {
+    await this.bus.publish([{ topic: to.inbox, key: to.corr, value: { type: 'reply', corr: to.corr, ...outcome } }]);
   }
 
   async stop(): Promise<void> {

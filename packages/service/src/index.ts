@@ -10,3 +10,5 @@ export { ChannelHistoryReader, type HistoryRequest } from './channel-history-rea
 export { PresenceLink, type PresenceState } from './presence-link.js';
 export { PartitionOwnership, type RebuildSource, type Rebuilt, type PartitionOwnershipOptions } from './partition-ownership.js';
 export { runPartitionServer, publishTakeover, type PartitionServerParts } from './partition-server.js';
+export { InstanceRegistry, INSTANCE_STALE_MS, type InstanceView } from './instance-registry.js';
+export { RegionMap, UNKNOWN_DISTANCE, pickGateway, type Placement } from './regions.js';

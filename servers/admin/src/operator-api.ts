@@ -1,7 +1,8 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import type { Directory, TokenSigner } from '@rtm/directory';
-import type { InstanceRegistry } from './instance-registry.js';
+import { pickGateway, type Placement } from '@rtm/service';
+import { regionReports } from './region-report.js';
 import type { OpsLog } from './ops-log.js';
 import type { Workspace } from './workspace.js';
 import { ArgError, WebArgs } from './web-args.js';
@@ -13,8 +14,10 @@ export interface OperatorApiOptions {
   signer: TokenSigner;
   directory: Directory;
   workspace: Workspace;
-  instances: InstanceRegistry;
+  placement: Placement;
   ops: OpsLog;
+  /** Clients per second per gateway when a drain request does not say. */
+  defaultDrainRate: number;
 }
 
 function bearer(req: Request): string {
@@ -42,7 +45,7 @@ export function operatorApi(o: OperatorApiOptions): Router {
   });
 
   r.get('/cluster', (_req, res) => {
-    res.json({ ok: true, instances: o.instances.list(), directory: o.directory.view.stats() });
+    res.json({ ok: true, instances: o.placement.instances.list(), directory: o.directory.view.stats() });
   });
 
   r.get('/ring', (_req, res) => {
@@ -54,6 +57,48 @@ export function operatorApi(o: OperatorApiOptions): Router {
   r.get('/events', (req, res) => {
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 200) || 200));
     res.json({ ok: true, events: o.ops.recent(limit), failovers: o.ops.failovers() });
+  });
+
+  // ---------------------------------------------------------------- regions and drains
+  const drainRate = (req: Request): number => new WebArgs(req.body ?? {}).int('rate', { min: 1, max: 1_000_000, fallback: o.defaultDrainRate });
+  const regionsBody = () => ({ ok: true, regions: regionReports(o.placement), distances: o.placement.regions.pairs() });
+  const gatewaysOf = (region: string) => o.placement.instances.list().filter((i) => i.role === 'gateway' && i.region === region);
+
+  r.get('/regions', (_req, res) => {
+    res.json(regionsBody());
+  });
+
+  r.post('/regions/:region/drain', async (req, res) => {
+    const region = req.params.region!;
+    if (gatewaysOf(region).length === 0) return void res.status(404).json({ ok: false, error: 'region_not_found' });
+    const rate = drainRate(req);
+    // Its clients need somewhere to go: another region with a healthy gateway.
+    if (!pickGateway(o.placement, region, (g) => g.region === region)) return void res.status(409).json({ ok: false, error: 'no_healthy_region', detail: 'no other region has a serving gateway to take the clients' });
+    await o.directory.writeAndSync([{ kind: 'drain', scope: 'region', name: region, rate, at: Date.now() }]);
+    res.json(regionsBody());
+  });
+
+  r.post('/regions/:region/undrain', async (req, res) => {
+    const region = req.params.region!;
+    if (gatewaysOf(region).length === 0) return void res.status(404).json({ ok: false, error: 'region_not_found' });
+    await o.directory.writeAndSync([['drain:region:' + region, null]]);
+    res.json(regionsBody());
+  });
+
+  r.post('/gateways/:id/drain', async (req, res) => {
+    const gw = o.placement.instances.get(req.params.id!);
+    if (!gw || gw.role !== 'gateway') return void res.status(404).json({ ok: false, error: 'gateway_not_found' });
+    const rate = drainRate(req);
+    if (!pickGateway(o.placement, gw.region, (g) => g.id === gw.id)) return void res.status(409).json({ ok: false, error: 'no_healthy_gateway', detail: 'no other serving gateway to take the clients' });
+    await o.directory.writeAndSync([{ kind: 'drain', scope: 'gateway', name: gw.id, rate, at: Date.now() }]);
+    res.json(regionsBody());
+  });
+
+  r.post('/gateways/:id/undrain', async (req, res) => {
+    const gw = o.placement.instances.get(req.params.id!);
+    if (!gw || gw.role !== 'gateway') return void res.status(404).json({ ok: false, error: 'gateway_not_found' });
+    await o.directory.writeAndSync([['drain:gateway:' + gw.id, null]]);
+    res.json(regionsBody());
   });
 
   r.get('/users', (req, res) => {

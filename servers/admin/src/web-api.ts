@@ -2,8 +2,7 @@ import { SpanKind, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { MAX_TEXT_LENGTH, apiFail, apiOk, channelObject, isTs, userObject, type ChannelEntry, type UserEntry, type WebApiError, type WebApiResult } from '@rtm/protocol';
 import { RequestFailed, RequestTimeout } from '@rtm/kafka';
 import type { Directory, TokenClaims, TokenSigner } from '@rtm/directory';
-import type { ChannelHistoryReader, ChannelLink, PresenceLink } from '@rtm/service';
-import type { InstanceRegistry } from './instance-registry.js';
+import { pickGateway, type ChannelHistoryReader, type ChannelLink, type Placement, type PresenceLink } from '@rtm/service';
 import type { Workspace } from './workspace.js';
 import { ArgError, WebArgs } from './web-args.js';
 
@@ -32,7 +31,8 @@ export interface WebApiOptions {
   history: ChannelHistoryReader;
   presence: PresenceLink;
   workspace: Workspace;
-  instances: InstanceRegistry;
+  /** Where clients go: gateways, drains, region distances. */
+  placement: Placement;
   region: string;
 }
 
@@ -122,11 +122,12 @@ export class WebApi {
   }
 
   private async rtmConnect({ auth, args, regionHeader }: Authed): Promise<WebApiResult> {
+    // The caller's region (argument, then header, then this server's own); a drained one
+    // sends the caller to the nearest healthy region instead.
     const wanted = args.string('region') ?? regionHeader ?? this.o.region;
-    const regions = this.o.instances.servingRegions();
-    const region = regions.includes(wanted) ? wanted : regions[0];
-    const gateway = region ? this.o.instances.gatewaysOf(region)[0] : undefined;
+    const gateway = pickGateway(this.o.placement, wanted);
     if (!gateway?.wsUrl) return apiFail('service_unavailable');
+    this.o.placement.instances.noteAssigned(gateway.id);
     const since = sinceArg(args);
     const team = this.view.team(auth.team);
     const user = this.view.user(auth.user)!;

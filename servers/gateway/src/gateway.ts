@@ -24,6 +24,18 @@ const tracer = trace.getTracer('rtm-gateway');
 /** Past this many unsent bytes a client is too slow to keep up and is disconnected. */
 const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
 
+/** The `ts` before every message: where a channel that had none starts. */
+const ZERO_TS = '0.000000';
+
+/** Message events kept per subscribed channel, so a reconnect usually catches up from here. */
+const RECENT_EVENTS = 100;
+
+/** How long a handoff keeps channels subscribed while the moved clients arrive. */
+export const HANDOFF_PIN_MS = 30_000;
+
+/** How long a moved client's connection still counts for presence, so it does not flap away. */
+const MOVED_PRESENCE_GRACE_MS = 5_000;
+
 /** Settings of a {@link Gateway}. */
 export interface GatewayOptions {
   gatewayId: string;
@@ -46,6 +58,27 @@ export interface SessionIdentity {
   since?: Record<string, string>;
   /** The client asked for presence changes batched (`users:[...]`). */
   batchPresence?: boolean;
+  /** Users it watched on the gateway it came from (a handoff carries them over). */
+  watched?: string[];
+}
+
+/** What a session's next gateway needs to resume it: who, and per channel the last `ts` it has. */
+export interface HandoffState {
+  user: string;
+  team: string;
+  tokenId?: string;
+  batchPresence: boolean;
+  since: Record<string, string>;
+  presenceSub: string[];
+}
+
+/**
+ * Recent message events of a subscribed channel: every one with `ts` after `from` that this
+ * gateway received, oldest first.
+ */
+interface Recent {
+  from: string;
+  events: Event[];
 }
 
 type Event = Record<string, unknown> & { type: string };
@@ -62,6 +95,15 @@ interface Session extends SessionIdentity {
   held: Map<string, Event[]>;
   /** Per channel, the newest message `ts` pushed: nothing at or below it is pushed again. */
   lastTs: Map<string, string>;
+  /**
+   * Per channel, where this session started receiving it (the client's `since`, else the
+   * channel's last `ts` when it was attached): with `lastTs`, where a next gateway resumes.
+   */
+  resume: Map<string, string>;
+  /** `hello` was sent: the session is fully open. */
+  ready: boolean;
+  /** The `open` presence report, which the `closed` one must follow. */
+  opened: Promise<void>;
   /** Users whose presence this session watches (`presence_sub`). */
   presenceSub: Set<string>;
   /** The presence last pushed per watched user: a change is pushed only when it differs. */
@@ -82,8 +124,17 @@ export class Gateway {
   private readonly byUser = new Map<string, Set<Session>>();
   /** Channel to the sessions here that receive it. */
   private readonly local = new Map<string, Set<Session>>();
-  /** Channel to the pending or done subscription with its owner. */
-  private readonly subscribed = new Map<string, Promise<void>>();
+  /** Channel to the pending or done subscription with its owner; resolves to the `ts` it starts after. */
+  private readonly subscribed = new Map<string, Promise<string>>();
+  /** Recent events of each confirmed subscription. */
+  private readonly recent = new Map<string, Recent>();
+  /** Channels kept subscribed for clients a handoff announced, until the time given. */
+  private readonly pins = new Map<string, number>();
+  /** Moved sessions whose `closed` presence report waits out the grace period. */
+  private readonly lingering = new Map<string, { s: Session; timer: NodeJS.Timeout }>();
+  /** Sessions a drain is handing off right now. */
+  private readonly moving = new Set<string>();
+  private pinSweepTimer: NodeJS.Timeout | undefined;
   /** User to the sessions here that watch their presence. */
   private readonly watchers = new Map<string, Set<Session>>();
   /** User to this gateway's subscription with their presence server. */
@@ -91,9 +142,12 @@ export class Gateway {
   /** The latest presence heard per watched user. */
   private readonly presenceKnown = new Map<string, 'active' | 'away'>();
   private rollCallTimer: NodeJS.Timeout | undefined;
-  private counters = { delivered: 0, deliveries: 0, framesIn: 0, badFrames: 0, posts: 0, caughtUp: 0, presenceEvents: 0, presencePushes: 0 };
+  private counters = { delivered: 0, deliveries: 0, framesIn: 0, badFrames: 0, posts: 0, caughtUp: 0, caughtUpLocally: 0, presenceEvents: 0, presencePushes: 0, movedOut: 0, handoffs: 0 };
 
-  constructor(private readonly o: GatewayOptions) {}
+  constructor(private readonly o: GatewayOptions) {
+    this.pinSweepTimer = setInterval(() => this.sweepPins(), 5_000);
+    this.pinSweepTimer.unref();
+  }
 
   // ------------------------------------------------------------------ sessions
 
@@ -103,12 +157,13 @@ export class Gateway {
    * client asked for followed by the live events that arrived meanwhile.
    */
   async open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
-    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
+    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), resume: new Map(), ready: false, opened: Promise.resolve(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
     this.sessions.set(s.id, s);
     setOf(this.byUser, s.user).add(s);
     const channels = [...this.o.directory.channelsOf(s.user)];
     for (const c of channels) this.attach(s, c, true);
-    await this.reportPresence(s, 'open');
+    // The report goes out while the subscriptions are confirmed; `closed` waits for it.
+    s.opened = this.reportPresence(s, 'open').catch((err) => this.o.log.warn('presence report failed', { error: String(err) }));
     try {
       await Promise.all(channels.map((c) => this.ensureSubscribed(c)));
     } catch (err) {
@@ -118,24 +173,54 @@ export class Gateway {
     }
     if (s.closed) return s.id;
     this.push(s, { type: 'hello', region: this.o.region, gateway: this.o.gatewayId });
+    s.ready = true;
     await Promise.all(channels.map((c) => this.release(s, c, s.since?.[c])));
+    if (identity.watched?.length) await this.watch(s, identity.watched);
     return s.id;
   }
 
   /** Makes a session receive a channel; held sessions queue its events until released. */
-  private attach(s: Session, channel: string, hold: boolean): void {
+  private attach(s: Session, channel: string, hold: boolean, since = s.since?.[channel]): void {
     s.channels.add(channel);
     if (hold) s.held.set(channel, []);
     setOf(this.local, channel).add(s);
+    if (since) {
+      // The client has everything up to `since`: nothing at or below it is pushed again,
+      // even when it arrives live before the catch-up is done.
+      s.resume.set(channel, since);
+      if (!s.lastTs.has(channel)) s.lastTs.set(channel, since);
+    } else if (this.recent.has(channel)) s.resume.set(channel, this.latest(channel)!);
+    else
+      void this.ensureSubscribed(channel).then(
+        (from) => void (s.resume.has(channel) || s.resume.set(channel, from)),
+        () => undefined,
+      );
   }
 
-  /** Pushes what the session missed on a channel since `since`, then what was held. */
+  /** The newest message `ts` this gateway has of a subscribed channel. */
+  private latest(channel: string): string | undefined {
+    const r = this.recent.get(channel);
+    return r ? ((r.events[r.events.length - 1]?.ts as string | undefined) ?? r.from) : undefined;
+  }
+
+  /**
+   * Pushes what the session missed on a channel since `since`, then what was held. The
+   * missed events come from this gateway's recent events when they reach back far enough
+   * (the usual case after a handoff), else from the channel's owner and log.
+   */
   private async release(s: Session, channel: string, since: string | undefined): Promise<void> {
     try {
       if (since) {
-        const missed = await this.o.history.since(channel, since);
-        this.counters.caughtUp += missed.length;
-        for (const m of missed) this.pushEvent(s, channel, m);
+        const r = this.recent.get(channel);
+        if (r && compareTs(since, r.from) >= 0) {
+          const missed = r.events.filter((e) => compareTs(e.ts as string, since) > 0);
+          this.counters.caughtUpLocally += missed.length;
+          for (const m of missed) this.pushEvent(s, channel, m);
+        } else {
+          const missed = await this.o.history.since(channel, since);
+          this.counters.caughtUp += missed.length;
+          for (const m of missed) this.pushEvent(s, channel, m);
+        }
       }
     } catch (err) {
       this.o.log.warn('catch-up failed', { user: s.user, channel, error: String(err) });
@@ -152,36 +237,128 @@ export class Gateway {
     const set = this.local.get(channel);
     if (set?.delete(s) && set.size === 0) {
       this.local.delete(channel);
-      this.subscribed.delete(channel);
-      void this.o.link.send({ type: 'unsubscribe', channel, gateway: this.o.gatewayId }).catch(() => undefined);
+      if (!this.pins.has(channel)) this.unsubscribe(channel);
     }
   }
 
-  private ensureSubscribed(channel: string): Promise<void> {
+  private unsubscribe(channel: string): void {
+    this.subscribed.delete(channel);
+    this.recent.delete(channel);
+    void this.o.link.send({ type: 'unsubscribe', channel, gateway: this.o.gatewayId }).catch(() => undefined);
+  }
+
+  /** Subscribes to a channel once; resolves to the channel's last `ts` at that moment. */
+  private ensureSubscribed(channel: string): Promise<string> {
     let p = this.subscribed.get(channel);
     if (!p) {
-      p = this.o.link.subscribe({ channel, gateway: this.o.gatewayId, inbox: this.o.inbox }).then(() => undefined);
-      p.catch(() => this.subscribed.delete(channel));
+      p = this.o.link.subscribe({ channel, gateway: this.o.gatewayId, inbox: this.o.inbox }).then((r) => {
+        const from = r.last_ts ?? ZERO_TS;
+        if (this.subscribed.get(channel) === p && !this.recent.has(channel)) this.recent.set(channel, { from, events: [] });
+        return from;
+      });
+      p.catch(() => this.subscribed.get(channel) === p && this.subscribed.delete(channel));
       this.subscribed.set(channel, p);
     }
     return p;
   }
 
+  /**
+   * Another gateway is about to send clients here (handoff): subscribes to their channels
+   * and keeps them subscribed for {@link HANDOFF_PIN_MS} even before the clients arrive, so
+   * nothing sent meanwhile is missed. Resolves once every owner has confirmed.
+   */
+  async acceptHandoff(channels: string[]): Promise<void> {
+    this.counters.handoffs++;
+    const until = Date.now() + HANDOFF_PIN_MS;
+    for (const c of channels) this.pins.set(c, Math.max(until, this.pins.get(c) ?? 0));
+    await Promise.all(channels.map((c) => this.ensureSubscribed(c)));
+  }
+
+  /** Lets expired pins go: a channel no local session receives is unsubscribed. */
+  private sweepPins(now = Date.now()): void {
+    for (const [c, until] of this.pins) {
+      if (until > now) continue;
+      this.pins.delete(c);
+      if (!this.local.has(c) && this.subscribed.has(c)) this.unsubscribe(c);
+    }
+  }
+
   /** Ends a session (the socket closed); unsubscribes channels with no local member left. */
-  close(sessionId: string, code?: number, reason?: string): void {
+  close(sessionId: string, code?: number, reason?: string, presenceGraceMs = 0): void {
     const s = this.sessions.get(sessionId);
     if (!s || s.closed) return;
     s.closed = true;
     this.sessions.delete(sessionId);
+    this.moving.delete(sessionId);
     this.byUser.get(s.user)?.delete(s);
     if (this.byUser.get(s.user)?.size === 0) this.byUser.delete(s.user);
     if (code !== undefined) s.transport.close(code, reason ?? '');
     for (const c of [...s.channels]) this.detach(s, c);
     this.watch(s, []);
-    void this.reportPresence(s, 'closed').catch(() => undefined);
+    if (presenceGraceMs <= 0) return void this.reportPresence(s, 'closed').catch(() => undefined);
+    const timer = setTimeout(() => {
+      this.lingering.delete(s.id);
+      void this.reportPresence(s, 'closed').catch(() => undefined);
+    }, presenceGraceMs);
+    this.lingering.set(s.id, { s, timer });
+  }
+
+  /** Sessions that are fully open and not on their way out: the ones a drain can move. */
+  movable(): string[] {
+    return [...this.sessions.values()].filter((s) => s.ready && !s.closed && !this.moving.has(s.id)).map((s) => s.id);
+  }
+
+  /** Marks sessions as being handed off (or, with `false`, no longer): a drain picks them once. */
+  setMoving(ids: string[], moving: boolean): void {
+    for (const id of ids) if (moving) this.moving.add(id); else this.moving.delete(id);
+  }
+
+  /** The channels of some sessions: what their next gateway must subscribe to first. */
+  channelsOfSessions(ids: string[]): string[] {
+    const out = new Set<string>();
+    for (const id of ids) for (const c of this.sessions.get(id)?.channels ?? []) out.add(c);
+    return [...out];
+  }
+
+  /** Where a session's next gateway picks it up: per channel, the last `ts` it has. */
+  handoffState(sessionId: string): HandoffState | undefined {
+    const s = this.sessions.get(sessionId);
+    if (!s) return undefined;
+    const since: Record<string, string> = {};
+    for (const c of s.channels) {
+      const ts = s.lastTs.get(c) ?? s.resume.get(c);
+      if (ts) since[c] = ts;
+    }
+    return { user: s.user, team: s.team, ...(s.tokenId ? { tokenId: s.tokenId } : {}), batchPresence: s.batchPresence === true, since, presenceSub: [...s.presenceSub] };
+  }
+
+  /**
+   * Sends a client to its next gateway: `reconnect_url`, then `goodbye`, then the close.
+   * Its presence stays until the grace period ends, so the move is not seen as going away.
+   */
+  moveOut(sessionId: string, url: string): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    this.counters.movedOut++;
+    this.push(s, { type: 'reconnect_url', url });
+    this.push(s, { type: 'goodbye', source: 'gateway_draining' });
+    this.close(s.id, CLOSE_CODES.draining.code, 'gateway_draining', MOVED_PRESENCE_GRACE_MS);
+  }
+
+  /** Sends the presence reports still held back for moved clients, on shutdown. */
+  flushPresence(): Promise<unknown> {
+    const pending = [...this.lingering.values()];
+    this.lingering.clear();
+    return Promise.all(
+      pending.map(({ s, timer }) => {
+        clearTimeout(timer);
+        return this.reportPresence(s, 'closed').catch(() => undefined);
+      }),
+    );
   }
 
   private async reportPresence(s: Session, state: 'open' | 'closed'): Promise<void> {
+    if (state === 'closed') await s.opened;
     const report: PresenceRecord = { type: 'connection', user: s.user, team: s.team, gateway: this.o.gatewayId, conn: s.id, state, at: Date.now() };
     await this.o.bus.publish([{ topic: TOPICS.presence.name, key: s.user, value: report }]);
   }
@@ -330,10 +507,6 @@ export class Gateway {
     this.rollCallTimer = setInterval(call, intervalMs);
   }
 
-  stopRollCalls(): void {
-    if (this.rollCallTimer) clearInterval(this.rollCallTimer);
-  }
-
   /** A client may continue its own trace by sending `traceparent` in the frame. */
   private clientContext(traceparent: string | undefined): Context {
     return traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
@@ -358,6 +531,7 @@ export class Gateway {
     this.counters.deliveries++;
     const channel = record.channel;
     const event = record.event as Event;
+    if (event.type === 'message' && typeof event.ts === 'string') this.remember(channel, event);
     if (event.type === 'member_joined_channel' || event.type === 'member_left_channel') this.applyMembershipEvent(channel, event);
     const set = this.local.get(channel);
     if (!set || set.size === 0) return;
@@ -421,12 +595,20 @@ export class Gateway {
   private joinedFromDirectory(channel: string, user: string, sinceTs: string | undefined): void {
     for (const s of this.byUser.get(user) ?? []) {
       if (s.channels.has(channel)) continue;
-      this.attach(s, channel, true);
+      this.attach(s, channel, true, sinceTs);
       this.push(s, this.channelJoinedEvent(channel, user));
       void this.ensureSubscribed(channel)
         .then(() => this.release(s, channel, sinceTs))
         .catch((err) => this.o.log.warn('subscription after join failed', { channel, error: String(err) }));
     }
+  }
+
+  /** Keeps a channel's latest message events, so reconnecting clients catch up here. */
+  private remember(channel: string, event: Event): void {
+    const r = this.recent.get(channel);
+    if (!r || compareTs(event.ts as string, this.latest(channel)!) <= 0) return;
+    r.events.push(event);
+    if (r.events.length > RECENT_EVENTS) r.from = r.events.shift()!.ts as string;
   }
 
   private channelJoinedEvent(channel: string, user: string): Event {
@@ -468,8 +650,13 @@ export class Gateway {
     }
   }
 
+  stopTimers(): void {
+    if (this.rollCallTimer) clearInterval(this.rollCallTimer);
+    if (this.pinSweepTimer) clearInterval(this.pinSweepTimer);
+  }
+
   stats(): Record<string, number> {
-    return { connections: this.sessions.size, channels: this.local.size, ...this.counters };
+    return { connections: this.sessions.size, channels: this.local.size, subscriptions: this.subscribed.size, pinned: this.pins.size, ...this.counters };
   }
 }
 

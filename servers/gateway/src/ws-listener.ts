@@ -100,7 +100,7 @@ export class WsListener {
     });
     ws.on('error', (err) => this.o.log.warn('websocket error', { error: String(err) }));
     this.o.gateway
-      .open({ user: claims.user, team: claims.team, batchPresence: claims.batchPresence === true, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}), ...(claims.since ? { since: claims.since } : {}) }, transport)
+      .open({ user: claims.user, team: claims.team, batchPresence: claims.batchPresence === true, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}), ...(claims.since ? { since: claims.since } : {}), ...(claims.presenceSub ? { watched: claims.presenceSub } : {}) }, transport)
       .then((id) => {
         sessionId = id;
         if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);

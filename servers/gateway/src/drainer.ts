@@ -1,0 +1,226 @@
+import { TOPICS, inboxTopic, type Bus, type Requester } from '@rtm/kafka';
+import { CLOSE_CODES, type DrainEvent } from '@rtm/protocol';
+import type { TokenSigner } from '@rtm/directory';
+import { pickGateway, type InstanceAnnouncer, type InstanceView, type Logger, type Placement } from '@rtm/service';
+import type { Gateway } from './gateway.js';
+
+/** How long a client has to use the `reconnect_url` it was given. */
+const RECONNECT_TICKET_TTL_MS = 60_000;
+
+/** How long a handoff may wait for the other gateway's answer. */
+const HANDOFF_TIMEOUT_MS = 5_000;
+
+/** Steps whose handoff may be awaiting an answer at once. */
+const MAX_STEPS_IN_FLIGHT = 8;
+
+/** A gateway that refused or missed a handoff is not asked again for this long. */
+const AVOID_MS = 5_000;
+
+/** Settings of a {@link Drainer}. */
+export interface DrainerOptions {
+  gatewayId: string;
+  region: string;
+  gateway: Gateway;
+  bus: Bus;
+  requester: Requester;
+  placement: Placement;
+  signer: TokenSigner;
+  announcer: InstanceAnnouncer;
+  log: Logger;
+  /** Clients moved per second when the drain entry does not say. */
+  defaultRate: number;
+  /** Length of one step; each step moves `rate × tickMs / 1000` clients. */
+  tickMs?: number;
+}
+
+type Cause = DrainEvent['cause'];
+
+interface Run {
+  cause: Cause;
+  rate: number;
+  startedAt: number;
+  /** Connections when it started. */
+  clients: number;
+  moved: number;
+  dropped: number;
+  finishedAt: number | undefined;
+  deadline: number | undefined;
+  stop: boolean;
+}
+
+/**
+ * Moves this gateway's clients to the nearest healthy gateway when the operator drains its
+ * region or the gateway itself, or when it is stopped (SIGTERM). Each step picks the target,
+ * hands the step's channels over (the target subscribes before anyone is sent), then sends
+ * each client `reconnect_url` with a ticket that carries where it resumes, `goodbye`, and the
+ * close. Steps run at a bounded rate so the target region is not flooded.
+ */
+export class Drainer {
+  private run: Run | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  private shuttingDown = false;
+  private readonly avoid = new Map<string, number>();
+  private last: Run | undefined;
+
+  constructor(private readonly o: DrainerOptions) {}
+
+  /** Whether this gateway takes clients (and handoffs). */
+  get accepting(): boolean {
+    return !this.shuttingDown && !this.run;
+  }
+
+  /** Follows the directory's drain entries: starts, retunes or ends a drain. */
+  refresh(): void {
+    if (this.shuttingDown) return;
+    const entry = this.o.placement.directory.drainOf(this.o.gatewayId, this.o.region);
+    if (entry && !this.run) this.begin(entry.scope, entry.rate, undefined);
+    else if (entry && this.run) this.run.rate = entry.rate;
+    else if (!entry && this.run) {
+      this.run.stop = true;
+      this.run = undefined;
+      this.o.log.info('undrained: taking clients again');
+      void this.o.announcer.setState('serving').catch(() => undefined);
+    }
+  }
+
+  /**
+   * On SIGTERM: moves every client away (at least at the default rate) until none is left or
+   * the deadline passes, then closes whoever is left with `goodbye`.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    const rate = Math.max(this.run?.rate ?? 0, this.o.defaultRate);
+    this.shuttingDown = true;
+    if (this.run) this.run.stop = true;
+    await this.loop;
+    this.begin('shutdown', rate, Date.now() + deadlineMs);
+    await this.loop;
+    this.o.gateway.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown');
+    await this.o.gateway.flushPresence();
+  }
+
+  /** Drain figures for the instance record. */
+  stats(): Record<string, number> {
+    const r = this.run ?? this.last;
+    if (!r) return {};
+    return { drainStartedAt: r.startedAt, drainFinishedAt: r.finishedAt ?? 0, drainClients: r.clients, drainMoved: r.moved, drainDropped: r.dropped, drainRate: r.rate };
+  }
+
+  private begin(cause: Cause, rate: number, deadline: number | undefined): void {
+    const run: Run = { cause, rate, startedAt: Date.now(), clients: this.o.gateway.stats().connections ?? 0, moved: 0, dropped: 0, finishedAt: undefined, deadline, stop: false };
+    this.run = run;
+    this.last = run;
+    this.o.log.info('draining', { cause, rate, clients: run.clients });
+    this.loop = this.drive(run).catch((err) => this.o.log.error('drain failed', { error: String(err) }));
+  }
+
+  private async drive(run: Run): Promise<void> {
+    await this.o.announcer.setState('draining').catch(() => undefined);
+    this.event('drain_started', run);
+    const tickMs = this.o.tickMs ?? 100;
+    // Steps start on schedule even while earlier handoffs are still being answered.
+    const inflight = new Set<Promise<void>>();
+    let waitingSaid = false;
+    while (!run.stop) {
+      if (run.deadline !== undefined && Date.now() >= run.deadline) break;
+      if (inflight.size >= MAX_STEPS_IN_FLIGHT) {
+        await Promise.race(inflight);
+        continue;
+      }
+      const stepEnd = Date.now() + tickMs;
+      const ids = this.o.gateway.movable();
+      if (ids.length === 0) {
+        if (inflight.size === 0 && (this.o.gateway.stats().connections ?? 0) === 0) {
+          if (run.cause === 'shutdown') break;
+          if (run.finishedAt === undefined) this.finish(run);
+        }
+        await sleepUntil(stepEnd);
+        continue;
+      }
+      if (run.finishedAt !== undefined) {
+        // Clients with tickets issued before the drain arrived: move them too.
+        run.finishedAt = undefined;
+        await this.o.announcer.setState('draining').catch(() => undefined);
+      }
+      const batch = ids.slice(0, Math.max(1, Math.round((run.rate * tickMs) / 1000)));
+      const target = this.target();
+      if (!target) {
+        if (run.cause === 'shutdown') break;
+        if (!waitingSaid) this.o.log.warn('no healthy gateway to move clients to; waiting');
+        waitingSaid = true;
+        await sleepUntil(Date.now() + 500);
+        continue;
+      }
+      waitingSaid = false;
+      this.o.gateway.setMoving(batch, true);
+      this.o.placement.instances.noteAssigned(target.id, batch.length);
+      const step: Promise<void> = this.moveBatch(batch, target)
+        .then((n) => void (run.moved += n))
+        .finally(() => inflight.delete(step));
+      inflight.add(step);
+      await sleepUntil(stepEnd);
+    }
+    await Promise.all(inflight);
+    if (run.cause === 'shutdown') {
+      run.dropped = this.o.gateway.stats().connections ?? 0;
+      this.finish(run);
+    }
+  }
+
+  private finish(run: Run): void {
+    run.finishedAt = Date.now();
+    this.o.log.info('drained', { cause: run.cause, moved: run.moved, dropped: run.dropped, ms: run.finishedAt - run.startedAt });
+    this.event('drain_finished', run);
+    if (run.cause !== 'shutdown') void this.o.announcer.setState('drained').catch(() => undefined);
+  }
+
+  /** The nearest healthy gateway other than this one and those that just refused. */
+  private target(): InstanceView | undefined {
+    const now = Date.now();
+    return pickGateway(this.o.placement, this.o.region, (g) => g.id === this.o.gatewayId || (this.avoid.get(g.id) ?? 0) > now);
+  }
+
+  /**
+   * Hands a batch of clients to `target`; returns how many were sent there. Where each
+   * resumes is read after the target has confirmed, so it includes everything pushed here
+   * meanwhile.
+   */
+  private async moveBatch(ids: string[], target: InstanceView): Promise<number> {
+    try {
+      await this.handoff(target.id, this.o.gateway.channelsOfSessions(ids));
+    } catch (err) {
+      this.o.log.warn('handoff refused; trying another gateway', { target: target.id, error: String(err) });
+      this.avoid.set(target.id, Date.now() + AVOID_MS);
+      this.o.gateway.setMoving(ids, false);
+      return 0;
+    }
+    let moved = 0;
+    for (const id of ids) {
+      const st = this.o.gateway.handoffState(id);
+      if (!st) continue;
+      const ticket = this.o.signer.issueTicket(
+        { user: st.user, team: st.team, gateway: target.id, ...(st.tokenId ? { tokenId: st.tokenId } : {}), batchPresence: st.batchPresence, since: st.since, ...(st.presenceSub.length ? { presenceSub: st.presenceSub } : {}) },
+        RECONNECT_TICKET_TTL_MS,
+      );
+      this.o.gateway.moveOut(id, `${target.wsUrl}?ticket=${encodeURIComponent(ticket)}`);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** Asks `target` to subscribe to `channels`; resolves once it has. */
+  private async handoff(target: string, channels: string[]): Promise<void> {
+    const e = this.o.requester.expect<unknown>('handoff', HANDOFF_TIMEOUT_MS);
+    await this.o.bus.publish([{ topic: inboxTopic(target).name, key: this.o.gatewayId, value: { type: 'handoff', from: this.o.gatewayId, channels, reply: e.reply } }]);
+    await e.result;
+  }
+
+  private event(type: DrainEvent['type'], run: Run): void {
+    const e: DrainEvent = { type, instance: this.o.gatewayId, region: this.o.region, cause: run.cause, clients: type === 'drain_started' ? run.clients : run.moved, dropped: run.dropped, startedAt: run.startedAt, at: Date.now() };
+    void this.o.bus.publish([{ topic: TOPICS.events.name, key: this.o.gatewayId, value: e }]).catch(() => undefined);
+  }
+}
+
+function sleepUntil(at: number): Promise<void> {
+  const ms = at - Date.now();
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
