@@ -64,7 +64,7 @@ export class DirectoryView {
     } else if (kind === 'user' && a) this.users.delete(a);
     else if (kind === 'team' && a) this.teams.delete(a);
     else if (kind === 'revoked' && a) this.revoked.delete(a);
-    else if (kind === 'drain' && a && b) this.drainEntries.delete(`${a}:${b}`);
+    else if (kind === 'drain' && a && b) this.drainEntries.delete(key.slice('drain:'.length));
     else return false;
     return true;
   }
