@@ -22,6 +22,8 @@ export interface DrainExperimentOptions {
   to: string;
   /** Clients moved per second per gateway. */
   drainRate: number;
+  /** Share of the clients that start in `from` (default 0.5); the rest start in `to`. */
+  fromShare?: number;
   /** Traffic before the drain and after it ends, in ms. */
   steadyMs?: number;
   /** A prefix for user and channel names, so several runs can share a cluster. */
@@ -51,7 +53,7 @@ export interface DrainExperimentResult {
   /** Delivery latency (post sent to message received), in ms. */
   latency: { steadyP50: number; steadyP99: number; drainP50: number; drainP99: number; drainMax: number; peakSecondP99: number };
   /** Every second of the run: p99 latency and deliveries. */
-  timeline: Array<{ second: number; p99: number; deliveries: number; phase: string }>;
+  timeline: Array<{ second: number; p99: number; deliveries: number; postP99: number; phase: string }>;
 }
 
 interface ClientState {
@@ -123,6 +125,7 @@ export async function runDrainExperiment(o: DrainExperimentOptions): Promise<Dra
 
   // ---------------------------------------------------------------- clients
   const latencies: Array<[number, number]> = []; // [received at, latency]
+  const acks: Array<[number, number]> = []; // [answered at, chat.postMessage round trip]
   const lastTs = (c: ClientState) => Object.fromEntries([...c.received].flatMap(([ch, list]) => (list.length ? [[ch, list[list.length - 1]!]] : [])));
   const rtmConnect = async (c: ClientState, region: string, since?: Record<string, string>): Promise<string> => {
     for (let attempt = 0; ; attempt++) {
@@ -190,7 +193,10 @@ export async function runDrainExperiment(o: DrainExperimentOptions): Promise<Dra
     }));
   };
   try {
-    await pool(clients, 40, async (c) => open(c, await rtmConnect(c, c.index % 2 ? o.to : o.from)));
+    const share = o.fromShare ?? 0.5;
+    // Spread evenly: client i starts in `from` when the running share falls behind.
+    const startIn = (i: number) => (Math.floor((i + 1) * share) > Math.floor(i * share) ? o.from : o.to);
+    await pool(clients, 40, async (c) => open(c, await rtmConnect(c, startIn(c.index))));
     say(`connected in ${Date.now() - connectStarted} ms: ${clients.filter((c) => c.region === o.from).length} in ${o.from}, ${clients.filter((c) => c.region === o.to).length} in ${o.to}`);
 
     // -------------------------------------------------------------- traffic and drain
@@ -206,8 +212,13 @@ export async function runDrainExperiment(o: DrainExperimentOptions): Promise<Dra
         const channel = channelIds[n % channelIds.length]!;
         const poster = posters[n % posters.length]!;
         n++;
-        void web(poster.token, 'chat.postMessage', { channel, text: `t=${Date.now()} n=${n}` }).then(
-          (r) => (r.ok ? posted++ : postFailures++),
+        const sentAt = Date.now();
+        void web(poster.token, 'chat.postMessage', { channel, text: `t=${sentAt} n=${n}` }).then(
+          (r) => {
+            if (!r.ok) return postFailures++;
+            posted++;
+            acks.push([Date.now(), Date.now() - sentAt]);
+          },
           () => postFailures++,
         );
       }
@@ -269,7 +280,8 @@ export async function runDrainExperiment(o: DrainExperimentOptions): Promise<Dra
     for (let s = 0; t0 + s * 1000 < stoppedAt + 1000; s++) {
       const lo = t0 + s * 1000;
       const inWindow = latencies.filter(([at]) => at >= lo && at < lo + 1000).map(([, l]) => l);
-      timeline.push({ second: s, p99: quantile(inWindow, 0.99), deliveries: inWindow.length, phase: lo + 1000 <= drainAt ? 'steady' : lo <= movedAt ? 'drain' : 'after' });
+      const postsInWindow = acks.filter(([at]) => at >= lo && at < lo + 1000).map(([, l]) => l);
+      timeline.push({ second: s, p99: quantile(inWindow, 0.99), deliveries: inWindow.length, postP99: quantile(postsInWindow, 0.99), phase: lo + 1000 <= drainAt ? 'steady' : lo <= movedAt ? 'drain' : 'after' });
     }
     return {
       clients: clients.length,
