@@ -48,7 +48,8 @@ function run(label, files, concurrency) {
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
-        const m = /^# (pass|fail) (\d+)$/.exec(line);
+        // A test cancelled because its suite's setup failed did not pass either.
+        const m = /^# (pass|fail|cancelled) (\d+)$/.exec(line);
         if (m) m[1] === 'pass' ? (passed += Number(m[2])) : (failed += Number(m[2]));
       }
     });

@@ -109,7 +109,10 @@ describe('presence', { timeout: 300_000 }, () => {
     assert.equal(initial.user, undefined);
     assert.equal(initial.presence, 'away');
     await Promise.all(xs.map((x) => connect(x)));
-    await eventually('all three active', 15_000, () => (xs.every((x) => changes(watcher, x.id).at(-1) === 'active') ? true : undefined));
+    await eventually('all three active', 15_000, () => (xs.every((x) => changes(watcher, x.id).at(-1) === 'active') ? true : undefined)).catch((err: Error) => {
+      const seen = watcher.events.filter((e) => e.type === 'presence_change');
+      throw new Error(`${err.message}; watching ${JSON.stringify(xs.map((x) => x.id))}, got ${JSON.stringify(seen)}`);
+    });
     assert.ok(watcher.events.filter((e) => e.type === 'presence_change').every((e) => Array.isArray(e.users) && e.user === undefined));
   });
 

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LogLevel, RTMClient } from '@slack/rtm-api';
 import { eventually, startTestCluster, type TestCluster } from './harness.js';
 import { runDrainExperiment } from './drain-experiment.js';
 
@@ -158,6 +159,25 @@ describe('regions, drains and migration', { timeout: 600_000 }, () => {
     await eventually(`${gateway} drained`, 15_000, async () => ((await state()) === 'drained' ? true : undefined));
     await t.cluster.operator(`gateways/${gateway}/undrain`, {});
     await eventually(`${gateway} serving again`, 15_000, async () => ((await state()) === 'serving' ? true : undefined));
+  });
+
+  test('Slack\'s RTMClient, which reconnects through rtm.connect, lands on a healthy gateway', async () => {
+    const { users } = await workspace('sdk', 1);
+    const rtm = new RTMClient(users[0]!.token, { slackApiUrl: t.info.webApi, logLevel: LogLevel.ERROR });
+    const hellos: Array<{ region: string; gateway: string }> = [];
+    rtm.on('hello', (e: { region: string; gateway: string }) => hellos.push(e));
+    try {
+      // rtm.connect arguments pass through the SDK untouched; its types just do not list ours.
+      await rtm.start({ region: 'eu-west' } as never);
+      await eventually('first hello', 15_000, () => hellos[0]);
+      const first = hellos[0]!.gateway;
+      await t.cluster.operator(`gateways/${first}/drain`, { rate: 50 });
+      const second = await eventually('a hello from another gateway', 30_000, () => hellos.find((h) => h.gateway !== first));
+      assert.equal(second.region, 'eu-west', 'the other gateway of its own region is nearest');
+      await t.cluster.operator(`gateways/${first}/undrain`, {});
+    } finally {
+      await rtm.disconnect().catch(() => undefined);
+    }
   });
 
   test('SIGTERM on a gateway moves its clients before it exits', async () => {
