@@ -46,6 +46,8 @@ export interface GatewayOptions {
   history: ChannelHistoryReader;
   presence: PresenceLink;
   directory: DirectoryView;
+  /** Waits until the directory view has every entry written so far. */
+  syncDirectory?: () => Promise<void>;
   log: Logger;
 }
 
@@ -135,6 +137,7 @@ export class Gateway {
   /** Sessions a drain is handing off right now. */
   private readonly moving = new Set<string>();
   private pinSweepTimer: NodeJS.Timeout | undefined;
+  private directorySync: Promise<void> | undefined;
   /** User to the sessions here that watch their presence. */
   private readonly watchers = new Map<string, Set<Session>>();
   /** User to this gateway's subscription with their presence server. */
@@ -423,6 +426,7 @@ export class Gateway {
         await this.watch(s, frame.ids);
         return;
       case 'presence_query': {
+        await this.knowUsers(frame.ids);
         const mine = frame.ids.filter((id) => this.o.directory.user(id)?.team === s.team);
         const states = await Promise.all(mine.map(async (user) => ({ user, state: await this.o.presence.query(user) })));
         for (const { user, state } of states) this.pushPresenceChange(s, user, state.presence);
@@ -438,6 +442,7 @@ export class Gateway {
    * team size. Users of other teams are ignored.
    */
   private async watch(s: Session, ids: string[]): Promise<void> {
+    await this.knowUsers(ids);
     const next = new Set(ids.filter((id) => this.o.directory.user(id)?.team === s.team));
     for (const user of s.presenceSub) {
       if (next.has(user)) continue;
@@ -468,6 +473,19 @@ export class Gateway {
         if (known && s.presenceSub.has(user)) this.pushPresenceChange(s, user, known);
       }),
     );
+  }
+
+  /**
+   * Catches the directory up when a client names users this gateway has not heard of yet
+   * (one created a moment ago): otherwise they would be dropped as unknown. One catch-up at
+   * a time, however many clients ask.
+   */
+  private async knowUsers(ids: string[]): Promise<void> {
+    if (!this.o.syncDirectory || ids.every((id) => this.o.directory.user(id))) return;
+    this.directorySync ??= this.o.syncDirectory()
+      .catch(() => undefined)
+      .finally(() => (this.directorySync = undefined));
+    await this.directorySync;
   }
 
   /** A presence server says a watched user's presence changed. */

@@ -29,7 +29,7 @@ const inbox = new Inbox(bus, config.instanceId, log, {
   },
 });
 const link = new ChannelLink(bus, inbox.requester);
-gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, log });
+gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, syncDirectory: () => directory.sync(), log });
 const listener = new WsListener({
   gatewayId: config.instanceId,
   host: config.host,
