@@ -7,12 +7,13 @@
 // ports; appends figures to loadtest/results/DRAIN.md.
 //
 //   node loadtest/drain.mjs [--clients 10000] [--share 1] [--rates 500,1500,5000] [--channels 500] [--posts 100]
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, testPorts } from '@rtm/launcher';
 import { runDrainExperiment } from '@rtm/system-tests/dist/drain-experiment.js';
+import { saveResults } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const opt = (name, fallback) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : fallback);
@@ -50,11 +51,11 @@ try {
     say(`run ${i + 1}/${RATES.length}: ${N} clients, drain rate ${rate}/s per gateway`);
     // Channel-server takeovers during the run: on a saturated machine a server can miss its
     // group session (1 s) and hand its partitions over, which shows as a latency spike.
-    const takeovers = async () => (await cluster.operator('events?limit=1000')).events.filter((e) => e.type === 'takeover').length;
-    const takeoversBefore = await takeovers();
+    const runStart = Date.now();
+    const takeovers = async () => (await cluster.operator('events?limit=1000')).events.filter((e) => e.type === 'takeover' && e.assignedAt >= runStart).length;
     const r = await runDrainExperiment({ cluster, info, clients: N, channels: CHANNELS, channelsPerClient: 2, postsPerSecond: POSTS, from: 'us-east', to: 'eu-west', drainRate: rate, fromShare: SHARE, tag: `r${i}`, log: say });
     const { timeline, mismatches, ...figures } = r;
-    figures.takeovers = (await takeovers()) - takeoversBefore;
+    figures.takeovers = await takeovers();
     say(JSON.stringify({ rate, ...figures, mismatches: mismatches.length }));
     say(`p99 per second: ${timeline.map((s) => `${s.second}:${s.phase[0]}${s.p99}`).join(' ')}`);
     runs.push({ rate, ...figures, mismatches: mismatches.length, firstMismatches: mismatches.slice(0, 5), timeline });
@@ -65,23 +66,12 @@ try {
   await stop();
 }
 
-const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
-const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-const dir = join(root, 'loadtest', 'results');
-mkdirSync(dir, { recursive: true });
-const file = `drain-${date.replace(/:/g, '-')}.json`;
-writeFileSync(join(dir, file), JSON.stringify({ date, machine, clients: N, channels: CHANNELS, postsPerSecond: POSTS, runs }, null, 2));
-const table = join(dir, 'DRAIN.md');
-if (!existsSync(table)) {
-  writeFileSync(
-    table,
-    '# Region drain\n\nClients spread over us-east and eu-west (two gateways each), each in 2 channels, with steady posts; us-east is drained at a given rate (clients per second per gateway). "Moved" is from the drain request to the last moved client\'s new `hello`; latency is post-to-delivery over all clients. Written by `node loadtest/drain.mjs`; the load generator runs on the same machine.\n\n| date | machine | clients | moved | rate/gateway | moved in | region drained in | latency p99 steady | p99 during drain | worst second p99 | max | longest reconnect | lost or duplicated | fell back | takeovers | file |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n',
-  );
-}
-for (const r of runs) {
-  appendFileSync(
-    table,
-    `| ${date} | ${machine} | ${r.clients} | ${r.moved} | ${r.rate} | ${(r.clientsMovedMs / 1000).toFixed(2)} s | ${(r.regionDrainedMs / 1000).toFixed(2)} s | ${r.latency.steadyP99} ms | ${r.latency.drainP99} ms | ${r.latency.peakSecondP99} ms | ${r.latency.drainMax} ms | ${r.maxReconnectGapMs} ms | ${r.mismatches} | ${r.fallbacks} | ${r.takeovers} | ${file} |\n`,
-  );
-}
+const r1 = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const table = saveResults('drain', { clients: N, channels: CHANNELS, postsPerSecond: POSTS, runs }, {
+  name: 'DRAIN.md',
+  title: 'Region drain',
+  intro: 'Clients spread over us-east and eu-west (two gateways each), each in 2 channels, with steady posts; us-east is drained at a given rate (clients per second per gateway). "Moved" is from the drain request to the last moved client\'s new `hello`; latency is post-to-delivery over all clients. Written by `node loadtest/drain.mjs`; the load generator runs on the same machine.',
+  columns: [['clients', 'r'], ['moved', 'r'], ['rate/gateway', 'r'], ['moved in', 'r'], ['region drained in', 'r'], ['latency p99 steady', 'r'], ['p99 during drain', 'r'], ['worst second p99', 'r'], ['max', 'r'], ['longest reconnect', 'r'], ['lost or duplicated', 'r'], ['fell back', 'r'], ['takeovers', 'r']],
+  rows: runs.map((r) => [r.clients, r.moved, r.rate, r1(r.clientsMovedMs), r1(r.regionDrainedMs), `${r.latency.steadyP99} ms`, `${r.latency.drainP99} ms`, `${r.latency.peakSecondP99} ms`, `${r.latency.drainMax} ms`, `${r.maxReconnectGapMs} ms`, r.mismatches, r.fallbacks, r.takeovers]),
+});
 say(`figures appended to ${table}`);

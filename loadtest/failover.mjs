@@ -6,12 +6,13 @@
 // loadtest/results/FAILOVER.md (and a JSON file beside it).
 //
 //   node loadtest/failover.mjs [--rounds 3]
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, testPorts } from '@rtm/launcher';
 import { BROKER_OVERRIDES } from '@rtm/kafka';
+import { saveResults } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
@@ -92,25 +93,16 @@ try {
   await stop();
 }
 
-const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
-const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const summary = (kind) => {
   const ms = results.filter((r) => r.kind === kind).map((r) => r.ms).sort((a, b) => a - b);
   return { n: ms.length, min: ms[0], median: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1] };
 };
-const dir = join(root, 'loadtest', 'results');
-mkdirSync(dir, { recursive: true });
-const file = `failover-${date.replace(/:/g, '-')}.json`;
-writeFileSync(join(dir, file), JSON.stringify({ date, machine, session, heartbeat, groupMinSession: BROKER_OVERRIDES['group.min.session.timeout.ms'], results }, null, 2));
-const table = join(dir, 'FAILOVER.md');
-if (!existsSync(table)) {
-  writeFileSync(
-    table,
-    '# Channel-server takeover\n\nTime from a channel server exiting until every partition it owned is served again (operator API failover records), under a light steady load. Written by `node loadtest/failover.mjs`.\n\n| date | machine | session ms | heartbeat ms | kind | runs | min ms | median ms | max ms | file |\n|---|---|---:|---:|---|---:|---:|---:|---:|---|\n',
-  );
-}
-for (const kind of ['sigkill', 'graceful']) {
-  const s = summary(kind);
-  appendFileSync(table, `| ${date} | ${machine} | ${session} | ${heartbeat} | ${kind} | ${s.n} | ${s.min} | ${s.median} | ${s.max} | ${file} |\n`);
-  console.log(`[failover] ${kind}: min ${s.min} / median ${s.median} / max ${s.max} ms over ${s.n} runs`);
-}
+const kinds = ['sigkill', 'graceful'].map((kind) => [kind, summary(kind)]);
+saveResults('failover', { session, heartbeat, groupMinSession: BROKER_OVERRIDES['group.min.session.timeout.ms'], results }, {
+  name: 'FAILOVER.md',
+  title: 'Channel-server takeover',
+  intro: 'Time from a channel server exiting until every partition it owned is served again (operator API failover records), under a light steady load. Written by `node loadtest/failover.mjs`.',
+  columns: [['session ms', 'r'], ['heartbeat ms', 'r'], ['kind'], ['runs', 'r'], ['min ms', 'r'], ['median ms', 'r'], ['max ms', 'r']],
+  rows: kinds.map(([kind, s]) => [session, heartbeat, kind, s.n, s.min, s.median, s.max]),
+});
+for (const [kind, s] of kinds) console.log(`[failover] ${kind}: min ${s.min} / median ${s.median} / max ${s.max} ms over ${s.n} runs`);

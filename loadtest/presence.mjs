@@ -6,12 +6,13 @@
 // Starts its own cluster on free ports; appends figures to loadtest/results/PRESENCE.md.
 //
 //   node loadtest/presence.mjs [--users 10000] [--watch 20] [--changes 200]
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { Cluster, testPorts } from '@rtm/launcher';
+import { saveResults } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, fallback) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
@@ -126,17 +127,10 @@ try {
   await stop();
 }
 
-const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
-const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-const dir = join(root, 'loadtest', 'results');
-mkdirSync(dir, { recursive: true });
-const file = `presence-${date.replace(/:/g, '-')}.json`;
-writeFileSync(join(dir, file), JSON.stringify({ date, machine, ...result }, null, 2));
-const table = join(dir, 'PRESENCE.md');
-if (!existsSync(table)) {
-  writeFileSync(
-    table,
-    '# Presence cost per change\n\nUsers online, each watching others with `presence_sub`; some go offline. Records the presence servers send to gateways, and frames the gateways push to clients, per change. Written by `node loadtest/presence.mjs`.\n\n| date | machine | users | watching each | changes | gateway subscriptions | events to gateways per change | pushes to clients per change | a broadcast would push | file |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n',
-  );
-}
-appendFileSync(table, `| ${date} | ${machine} | ${result.users} | ${result.watchEach} | ${result.changes} | ${result.gatewaySubscriptions} | ${result.eventsPerChange.toFixed(2)} | ${result.pushesPerChange.toFixed(2)} | ${result.broadcastPushesPerChange} | ${file} |\n`);
+saveResults('presence', result, {
+  name: 'PRESENCE.md',
+  title: 'Presence cost per change',
+  intro: 'Users online, each watching others with `presence_sub`; some go offline. Records the presence servers send to gateways, and frames the gateways push to clients, per change. Written by `node loadtest/presence.mjs`.',
+  columns: [['users', 'r'], ['watching each', 'r'], ['changes', 'r'], ['gateway subscriptions', 'r'], ['events to gateways per change', 'r'], ['pushes to clients per change', 'r'], ['a broadcast would push', 'r']],
+  rows: [[result.users, result.watchEach, result.changes, result.gatewaySubscriptions, result.eventsPerChange.toFixed(2), result.pushesPerChange.toFixed(2), result.broadcastPushesPerChange]],
+});
