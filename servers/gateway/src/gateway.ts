@@ -95,13 +95,12 @@ interface Session extends SessionIdentity {
    * joining): they are pushed after the catch-up, so order holds and nothing is skipped.
    */
   held: Map<string, Event[]>;
-  /** Per channel, the newest message `ts` pushed: nothing at or below it is pushed again. */
-  lastTs: Map<string, string>;
   /**
-   * Per channel, where this session started receiving it (the client's `since`, else the
-   * channel's last `ts` when it was attached): with `lastTs`, where a next gateway resumes.
+   * Per channel, the newest message `ts` the client has: the last one pushed, or where the
+   * session started (the client's `since`, else the channel's last `ts` when it was
+   * attached). Nothing at or below it is pushed again; a next gateway resumes from it.
    */
-  resume: Map<string, string>;
+  lastTs: Map<string, string>;
   /** `hello` was sent: the session is fully open. */
   ready: boolean;
   /** The `open` presence report, which the `closed` one must follow. */
@@ -160,7 +159,7 @@ export class Gateway {
    * client asked for followed by the live events that arrived meanwhile.
    */
   async open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
-    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), resume: new Map(), ready: false, opened: Promise.resolve(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
+    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), ready: false, opened: Promise.resolve(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
     this.sessions.set(s.id, s);
     setOf(this.byUser, s.user).add(s);
     const channels = [...this.o.directory.channelsOf(s.user)];
@@ -187,17 +186,18 @@ export class Gateway {
     s.channels.add(channel);
     if (hold) s.held.set(channel, []);
     setOf(this.local, channel).add(s);
-    if (since) {
-      // The client has everything up to `since`: nothing at or below it is pushed again,
-      // even when it arrives live before the catch-up is done.
-      s.resume.set(channel, since);
-      if (!s.lastTs.has(channel)) s.lastTs.set(channel, since);
-    } else if (this.recent.has(channel)) s.resume.set(channel, this.latest(channel)!);
-    else
+    // The client has everything up to `since` (even what arrives live before the catch-up
+    // is done); without one, nothing before the channel's last `ts` now is this session's.
+    const start = since ?? this.latest(channel);
+    if (start !== undefined) {
+      if (!s.lastTs.has(channel)) s.lastTs.set(channel, start);
+    } else {
+      // The subscription is pending: it starts after the `ts` the owner confirms.
       void this.ensureSubscribed(channel).then(
-        (from) => void (s.resume.has(channel) || s.resume.set(channel, from)),
+        (from) => void (s.lastTs.has(channel) || s.lastTs.set(channel, from)),
         () => undefined,
       );
+    }
   }
 
   /** The newest message `ts` this gateway has of a subscribed channel. */
@@ -329,7 +329,7 @@ export class Gateway {
     if (!s) return undefined;
     const since: Record<string, string> = {};
     for (const c of s.channels) {
-      const ts = s.lastTs.get(c) ?? s.resume.get(c);
+      const ts = s.lastTs.get(c);
       if (ts) since[c] = ts;
     }
     return { user: s.user, team: s.team, ...(s.tokenId ? { tokenId: s.tokenId } : {}), batchPresence: s.batchPresence === true, since, presenceSub: [...s.presenceSub] };
