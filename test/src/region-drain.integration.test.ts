@@ -161,21 +161,43 @@ describe('regions, drains and migration', { timeout: 600_000 }, () => {
     await eventually(`${gateway} serving again`, 15_000, async () => ((await state()) === 'serving' ? true : undefined));
   });
 
-  test('Slack\'s RTMClient, which reconnects through rtm.connect, lands on a healthy gateway', async () => {
-    const { users } = await workspace('sdk', 1);
+  test('Slack\'s RTMClient, which reconnects through rtm.connect, moves with nothing lost or repeated', async () => {
+    const { users, channel } = await workspace('sdk', 2);
     const rtm = new RTMClient(users[0]!.token, { slackApiUrl: t.info.webApi, logLevel: LogLevel.ERROR });
     const hellos: Array<{ region: string; gateway: string }> = [];
+    const got: string[] = [];
     rtm.on('hello', (e: { region: string; gateway: string }) => hellos.push(e));
+    rtm.on('message', (e: { channel: string; ts: string; subtype?: string }) => {
+      if (e.channel === channel && !e.subtype) got.push(e.ts);
+    });
+    const posted: string[] = [];
+    let traffic = true;
     try {
       // rtm.connect arguments pass through the SDK untouched; its types just do not list ours.
       await rtm.start({ region: 'eu-west' } as never);
       await eventually('first hello', 15_000, () => hellos[0]);
       const first = hellos[0]!.gateway;
+      const sender = (async () => {
+        for (let i = 0; traffic; i++) {
+          const r = await t.web(users[1]!.token, 'chat.postMessage', { channel, text: `sdk ${i}` });
+          if (r.ok) posted.push(r.ts as string);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })();
+      await eventually('some traffic', 10_000, () => (posted.length >= 10 ? true : undefined));
       await t.cluster.operator(`gateways/${first}/drain`, { rate: 50 });
       const second = await eventually('a hello from another gateway', 30_000, () => hellos.find((h) => h.gateway !== first));
       assert.equal(second.region, 'eu-west', 'the other gateway of its own region is nearest');
+      const after = posted.length;
+      await eventually('traffic after the move', 10_000, () => (posted.length >= after + 10 ? true : undefined));
+      traffic = false;
+      await sender;
+      await eventually(`all ${posted.length} messages`, 15_000, () => (got.length >= posted.length ? true : undefined)).catch(() => undefined);
+      // The gateway wrote where the connection stood; rtm.connect without since used it.
+      assert.deepEqual(got, posted, `got ${got.length} of ${posted.length}, ${got.length - new Set(got).size} repeated`);
       await t.cluster.operator(`gateways/${first}/undrain`, {});
     } finally {
+      traffic = false;
       await rtm.disconnect().catch(() => undefined);
     }
   });

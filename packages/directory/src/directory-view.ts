@@ -1,4 +1,4 @@
-import { DirectoryEntry, type ChannelEntry, type DrainEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
+import { DirectoryEntry, type ChannelEntry, type DrainEntry, type ResumeEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
 
 /**
  * Teams, users, channels and memberships as read from the compacted `rtm.directory` topic.
@@ -14,6 +14,8 @@ export class DirectoryView {
   private readonly channelNames = new Map<string, string>();
   /** Operator drains, by `<scope>:<name>`. */
   private readonly drainEntries = new Map<string, DrainEntry>();
+  /** Resume points of moved connections, by token id. */
+  private readonly resumes = new Map<string, ResumeEntry>();
   /** Records applied so far. */
   applied = 0;
 
@@ -48,6 +50,9 @@ export class DirectoryView {
       case 'drain':
         this.drainEntries.set(`${e.scope}:${e.name}`, e);
         break;
+      case 'resume':
+        this.resumes.set(e.token_id, e);
+        break;
     }
     return true;
   }
@@ -65,6 +70,7 @@ export class DirectoryView {
     else if (kind === 'team' && a) this.teams.delete(a);
     else if (kind === 'revoked' && a) this.revoked.delete(a);
     else if (kind === 'drain' && a && b) this.drainEntries.delete(key.slice('drain:'.length));
+    else if (kind === 'resume' && a) this.resumes.delete(key.slice('resume:'.length));
     else return false;
     return true;
   }
@@ -133,6 +139,12 @@ export class DirectoryView {
    */
   drainOf(gateway: string, region: string): DrainEntry | undefined {
     return this.drain('gateway', gateway) ?? this.drain('region', region);
+  }
+
+  /** Where a connection opened with this token resumes after a move, until it expires. */
+  resume(tokenId: string, now = Date.now()): ResumeEntry | undefined {
+    const r = this.resumes.get(tokenId);
+    return r && r.expires_at > now ? r : undefined;
   }
 
   /** Sizes, for the operator API. */

@@ -25,6 +25,8 @@ export interface TicketClaims {
   batchPresence?: boolean;
   /** Users whose presence the session watched (`presence_sub`), carried over a handoff. */
   presenceSub?: string[];
+  /** Issued by a draining gateway for its `reconnect_url`. */
+  handoff?: boolean;
 }
 
 function sign(secret: string, payload: string): string {

@@ -235,14 +235,30 @@ export const DrainEntry = z.object({
   rate: z.number().positive(),
   at: z.number(),
 });
+/**
+ * Where a connection moved off a draining gateway resumes, per channel, for a client that
+ * reconnects through `rtm.connect` instead of its `reconnect_url` (Slack's Node RTMClient
+ * does): the next `rtm.connect` with that token and no `since` of its own uses it, once,
+ * until `expires_at`. The gateway that takes the client over by its `reconnect_url`
+ * removes it.
+ */
+export const ResumeEntry = z.object({
+  kind: z.literal('resume'),
+  token_id: z.string(),
+  user: z.string(),
+  since: z.record(z.string(), z.string()),
+  at: z.number(),
+  expires_at: z.number(),
+});
 /** Every value on `rtm.directory`; a null value (tombstone) removes the key. */
-export const DirectoryEntry = z.discriminatedUnion('kind', [TeamEntry, UserEntry, ChannelEntry, MemberEntry, RevokedTokenEntry, DrainEntry]);
+export const DirectoryEntry = z.discriminatedUnion('kind', [TeamEntry, UserEntry, ChannelEntry, MemberEntry, RevokedTokenEntry, DrainEntry, ResumeEntry]);
 export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
 export type TeamEntry = z.infer<typeof TeamEntry>;
 export type UserEntry = z.infer<typeof UserEntry>;
 export type ChannelEntry = z.infer<typeof ChannelEntry>;
 export type MemberEntry = z.infer<typeof MemberEntry>;
 export type DrainEntry = z.infer<typeof DrainEntry>;
+export type ResumeEntry = z.infer<typeof ResumeEntry>;
 
 /** The compaction key of a directory entry: one live value per key. */
 export function directoryKey(entry: DirectoryEntry): string {
@@ -257,6 +273,8 @@ export function directoryKey(entry: DirectoryEntry): string {
       return `revoked:${entry.token_id}`;
     case 'drain':
       return `drain:${entry.scope}:${entry.name}`;
+    case 'resume':
+      return `resume:${entry.token_id}`;
   }
 }
 

@@ -42,6 +42,8 @@ export interface WebApiOptions {
  */
 export class WebApi {
   private readonly methods = new Map<string, Handler>();
+  /** A directory catch-up that concurrent rtm.connect calls share. */
+  private syncing: Promise<void> | undefined;
 
   constructor(private readonly o: WebApiOptions) {
     const m = this.methods;
@@ -128,7 +130,7 @@ export class WebApi {
     const gateway = pickGateway(this.o.placement, wanted);
     if (!gateway?.wsUrl) return apiFail('service_unavailable');
     this.o.placement.instances.noteAssigned(gateway.id);
-    const since = sinceArg(args);
+    const since = sinceArg(args) ?? (await this.resumePoint(auth.tokenId));
     const team = this.view.team(auth.team);
     const user = this.view.user(auth.user)!;
     const batchPresence = args.bool('batch_presence_aware');
@@ -140,6 +142,29 @@ export class WebApi {
       region: gateway.region,
       gateway: gateway.id,
     });
+  }
+
+  /**
+   * Where a connection moved off a draining gateway resumes, for a client that comes back
+   * through `rtm.connect` without a `since` (Slack's RTMClient ignores `reconnect_url`).
+   * While anything is draining, the directory is caught up first, so a resume point written
+   * a moment ago is seen; each is used once.
+   */
+  private async resumePoint(tokenId: string): Promise<Record<string, string> | undefined> {
+    const draining = this.view.drains().length > 0 || this.o.placement.instances.list().some((i) => i.role === 'gateway' && i.alive && (i.state === 'draining' || i.state === 'stopping'));
+    if (!draining && !this.view.resume(tokenId)) return undefined;
+    if (draining) {
+      // Callers arriving before the barrier is written share it.
+      this.syncing ??= new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => this.o.directory.sync())
+        .catch(() => undefined)
+        .finally(() => (this.syncing = undefined));
+      await this.syncing;
+    }
+    const r = this.view.resume(tokenId);
+    if (!r) return undefined;
+    void this.o.directory.write([[`resume:${tokenId}`, null]]).catch(() => undefined);
+    return r.since;
   }
 
   // ------------------------------------------------------------------ channel lookups

@@ -1,6 +1,7 @@
 import { TOPICS, inboxTopic, type Bus, type Requester } from '@rtm/kafka';
 import { CLOSE_CODES, type DrainEvent } from '@rtm/protocol';
 import type { TokenSigner } from '@rtm/directory';
+import type { DirectoryEntry } from '@rtm/protocol';
 import { pickGateway, type InstanceAnnouncer, type InstanceView, type Logger, type Placement } from '@rtm/service';
 import type { Gateway } from './gateway.js';
 
@@ -25,6 +26,8 @@ export interface DrainerOptions {
   requester: Requester;
   placement: Placement;
   signer: TokenSigner;
+  /** Writes directory entries (the resume points of moved connections). */
+  writeDirectory: (entries: DirectoryEntry[]) => Promise<void>;
   announcer: InstanceAnnouncer;
   log: Logger;
   /** Clients moved per second when the drain entry does not say. */
@@ -193,18 +196,24 @@ export class Drainer {
       this.o.gateway.setMoving(ids, false);
       return 0;
     }
-    let moved = 0;
-    for (const id of ids) {
+    this.o.gateway.freeze(ids);
+    const states = ids.flatMap((id) => {
       const st = this.o.gateway.handoffState(id);
-      if (!st) continue;
+      return st ? [[id, st] as const] : [];
+    });
+    // For clients that will reconnect through rtm.connect rather than their reconnect_url
+    // (Slack's RTMClient does): where they resume, written before they are told to go.
+    const now = Date.now();
+    const resumes: DirectoryEntry[] = states.flatMap(([, st]) => (st.tokenId ? [{ kind: 'resume' as const, token_id: st.tokenId, user: st.user, since: st.since, at: now, expires_at: now + RECONNECT_TICKET_TTL_MS }] : []));
+    if (resumes.length > 0) await this.o.writeDirectory(resumes).catch((err) => this.o.log.warn('resume points not written', { error: String(err) }));
+    for (const [id, st] of states) {
       const ticket = this.o.signer.issueTicket(
-        { user: st.user, team: st.team, gateway: target.id, ...(st.tokenId ? { tokenId: st.tokenId } : {}), batchPresence: st.batchPresence, since: st.since, ...(st.presenceSub.length ? { presenceSub: st.presenceSub } : {}) },
+        { user: st.user, team: st.team, gateway: target.id, ...(st.tokenId ? { tokenId: st.tokenId } : {}), batchPresence: st.batchPresence, since: st.since, handoff: true, ...(st.presenceSub.length ? { presenceSub: st.presenceSub } : {}) },
         RECONNECT_TICKET_TTL_MS,
       );
       this.o.gateway.moveOut(id, `${target.wsUrl}?ticket=${encodeURIComponent(ticket)}`);
-      moved++;
     }
-    return moved;
+    return states.length;
   }
 
   /** Asks `target` to subscribe to `channels`; resolves once it has. */

@@ -103,6 +103,8 @@ interface Session extends SessionIdentity {
   lastTs: Map<string, string>;
   /** `hello` was sent: the session is fully open. */
   ready: boolean;
+  /** Being moved: nothing more is pushed, so where it resumes stays put. */
+  frozen: boolean;
   /** The `open` presence report, which the `closed` one must follow. */
   opened: Promise<void>;
   /** Users whose presence this session watches (`presence_sub`). */
@@ -159,7 +161,7 @@ export class Gateway {
    * client asked for followed by the live events that arrived meanwhile.
    */
   async open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
-    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), ready: false, opened: Promise.resolve(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
+    const s: Session = { ...identity, id: randomUUID(), transport, channels: new Set(), held: new Map(), lastTs: new Map(), ready: false, frozen: false, opened: Promise.resolve(), presenceSub: new Set(), presenceSent: new Map(), presenceBatch: undefined, closed: false };
     this.sessions.set(s.id, s);
     setOf(this.byUser, s.user).add(s);
     const channels = [...this.o.directory.channelsOf(s.user)];
@@ -316,6 +318,18 @@ export class Gateway {
     for (const id of ids) if (moving) this.moving.add(id); else this.moving.delete(id);
   }
 
+  /**
+   * Stops pushing to sessions about to move: their positions stop advancing, so the
+   * `reconnect_url` ticket and the resume entry written for them agree. What they miss in
+   * the meantime the next gateway replays.
+   */
+  freeze(ids: string[]): void {
+    for (const id of ids) {
+      const s = this.sessions.get(id);
+      if (s) s.frozen = true;
+    }
+  }
+
   /** The channels of some sessions: what their next gateway must subscribe to first. */
   channelsOfSessions(ids: string[]): string[] {
     const out = new Set<string>();
@@ -343,6 +357,7 @@ export class Gateway {
     const s = this.sessions.get(sessionId);
     if (!s) return;
     this.counters.movedOut++;
+    s.frozen = false;
     this.push(s, { type: 'reconnect_url', url });
     this.push(s, { type: 'goodbye', source: 'gateway_draining' });
     this.close(s.id, CLOSE_CODES.draining.code, 'gateway_draining', MOVED_PRESENCE_GRACE_MS);
@@ -641,6 +656,7 @@ export class Gateway {
   }
 
   private pushEvent(s: Session, channel: string, event: Event | MessageEvent): void {
+    if (s.frozen) return;
     if (event.type === 'message' && typeof event.ts === 'string') {
       const last = s.lastTs.get(channel);
       if (last !== undefined && compareTs(event.ts, last) <= 0) return;
@@ -651,7 +667,7 @@ export class Gateway {
   }
 
   private push(s: Session, payload: object): void {
-    if (s.closed) return;
+    if (s.closed || s.frozen) return;
     if (s.transport.bufferedAmount > SLOW_CONSUMER_BYTES) {
       this.o.log.warn('slow consumer disconnected', { user: s.user });
       this.close(s.id, CLOSE_CODES.slowConsumer.code, 'slow consumer');

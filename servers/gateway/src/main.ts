@@ -51,6 +51,7 @@ drainer = new Drainer({
   requester: inbox.requester,
   placement: { instances, directory: directory.view, regions: config.regions },
   signer,
+  writeDirectory: (entries) => directory.write(entries),
   announcer,
   log,
   defaultRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000),

@@ -103,6 +103,8 @@ export class WsListener {
       .open({ user: claims.user, team: claims.team, batchPresence: claims.batchPresence === true, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}), ...(claims.since ? { since: claims.since } : {}), ...(claims.presenceSub ? { watched: claims.presenceSub } : {}) }, transport)
       .then((id) => {
         sessionId = id;
+        // Moved here by its reconnect_url: the resume point kept for rtm.connect is spent.
+        if (claims.handoff && claims.tokenId) void this.o.directory.write([[`resume:${claims.tokenId}`, null]]).catch(() => undefined);
         if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);
         for (const text of early.splice(0)) void this.o.gateway.onFrame(id, text);
       })
