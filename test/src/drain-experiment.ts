@@ -72,6 +72,9 @@ interface ClientState {
   maxGapMs: number;
 }
 
+/** The largest of many numbers (spreading a large array into Math.max overflows the stack). */
+const maxOf = (xs: number[], floor = 0): number => xs.reduce((m, x) => (x > m ? x : m), floor);
+
 const quantile = (xs: number[], q: number): number => {
   if (xs.length === 0) return 0;
   const sorted = [...xs].sort((a, b) => a - b);
@@ -234,7 +237,7 @@ export async function runDrainExperiment(o: DrainExperimentOptions): Promise<Dra
     }, 100);
     const movers = clients.filter((c) => c.followed + c.fallbacks > 0);
     await waitFor('every moved client to say hello again', 60_000, () => (movers.every((c) => c.lastHelloAt >= c.closedAt) ? true : undefined));
-    const movedAt = Math.max(drainAt, ...movers.map((c) => c.lastHelloAt));
+    const movedAt = maxOf(movers.map((c) => c.lastHelloAt), drainAt);
     say(`region drained after ${regionDrainedAt - drainAt} ms; last client moved after ${movedAt - drainAt} ms`);
     await new Promise((resolve) => setTimeout(resolve, steadyMs));
     traffic = false;
@@ -293,14 +296,14 @@ export async function runDrainExperiment(o: DrainExperimentOptions): Promise<Dra
       fallbacks: clients.reduce((n, c) => n + c.fallbacks, 0),
       clientsMovedMs: movedAt - drainAt,
       regionDrainedMs: regionDrainedAt - drainAt,
-      maxReconnectGapMs: Math.max(0, ...clients.map((c) => c.maxGapMs)),
+      maxReconnectGapMs: maxOf(clients.map((c) => c.maxGapMs)),
       latency: {
         steadyP50: quantile(steady, 0.5),
         steadyP99: quantile(steady, 0.99),
         drainP50: quantile(during, 0.5),
         drainP99: quantile(during, 0.99),
-        drainMax: Math.max(0, ...during),
-        peakSecondP99: Math.max(0, ...timeline.filter((t) => t.phase === 'drain').map((t) => t.p99)),
+        drainMax: maxOf(during),
+        peakSecondP99: maxOf(timeline.filter((t) => t.phase === 'drain').map((t) => t.p99)),
       },
       timeline,
     };
