@@ -383,13 +383,16 @@ function tsArg(args: WebArgs, name: string): string {
 
 /** `since` as the JSON object `{channel: ts}`, dropping malformed entries. */
 function sinceArg(args: WebArgs): Record<string, string> | undefined {
-  const raw = args.string('since');
-  if (!raw) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ArgError('invalid_arguments', 'since must be a JSON object of channel to ts');
+  // A JSON string (form bodies, query strings), or the object itself in a JSON body.
+  const raw = args.all().since;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  let parsed: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ArgError('invalid_arguments', 'since must be a JSON object of channel to ts');
+    }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ArgError('invalid_arguments', 'since must be a JSON object of channel to ts');
   return Object.fromEntries(Object.entries(parsed).filter(([, v]) => isTs(v)) as Array<[string, string]>);

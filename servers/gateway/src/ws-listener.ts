@@ -44,7 +44,9 @@ export class WsListener {
       else res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
     });
     this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
-    await new Promise<void>((resolve) => this.server!.listen(this.o.port, this.o.host, resolve));
+    // A drain sends thousands of clients here within seconds: a deep accept queue keeps
+    // their connects from being refused while the event loop is busy.
+    await new Promise<void>((resolve) => this.server!.listen({ port: this.o.port, host: this.o.host, backlog: 4096 }, resolve));
     setInterval(() => {
       const now = Date.now();
       for (const [nonce, exp] of this.usedTickets) if (exp < now) this.usedTickets.delete(nonce);
