@@ -11,8 +11,11 @@ const RECONNECT_TICKET_TTL_MS = 60_000;
 /** How long a handoff may wait for the other gateway's answer. */
 const HANDOFF_TIMEOUT_MS = 5_000;
 
-/** Steps whose handoff may be awaiting an answer at once. */
-const MAX_STEPS_IN_FLIGHT = 8;
+/**
+ * Steps that may be waiting at once for their handoff answer and resume-point write (about
+ * 5 s of them): the rate, not Kafka's latency under load, should set the pace.
+ */
+const MAX_STEPS_IN_FLIGHT = 50;
 
 /** A gateway that refused or missed a handoff is not asked again for this long. */
 const AVOID_MS = 5_000;
