@@ -77,7 +77,19 @@ export class Directory {
    * it back: offsets cannot tell, because transactional writes end in control records that
    * a reader never sees.
    */
-  async sync(timeoutMs = 5_000): Promise<void> {
+  sync(timeoutMs = 5_000): Promise<void> {
+    // Callers arriving before the next barrier is written share it: it is still written
+    // after each of their calls, which is all a caller needs.
+    this.nextSync ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextSync = undefined;
+      return this.barrier(timeoutMs);
+    });
+    return this.nextSync;
+  }
+
+  private nextSync: Promise<void> | undefined;
+
+  private async barrier(timeoutMs: number): Promise<void> {
     const key = `barrier:${randomUUID()}`;
     const seen = new Promise<void>((resolve, reject) => {
       this.barriers.set(key, resolve);

@@ -260,6 +260,10 @@ export type MemberEntry = z.infer<typeof MemberEntry>;
 export type DrainEntry = z.infer<typeof DrainEntry>;
 export type ResumeEntry = z.infer<typeof ResumeEntry>;
 
+/** Keys of the entries that are also removed by key (tombstones). */
+export const drainKey = (scope: DrainEntry['scope'], name: string): string => `drain:${scope}:${name}`;
+export const resumeKey = (tokenId: string): string => `resume:${tokenId}`;
+
 /** The compaction key of a directory entry: one live value per key. */
 export function directoryKey(entry: DirectoryEntry): string {
   switch (entry.kind) {
@@ -272,9 +276,9 @@ export function directoryKey(entry: DirectoryEntry): string {
     case 'revoked':
       return `revoked:${entry.token_id}`;
     case 'drain':
-      return `drain:${entry.scope}:${entry.name}`;
+      return drainKey(entry.scope, entry.name);
     case 'resume':
-      return `resume:${entry.token_id}`;
+      return resumeKey(entry.token_id);
   }
 }
 

@@ -6,7 +6,7 @@ import { regionReports } from './region-report.js';
 import type { OpsLog } from './ops-log.js';
 import type { Workspace } from './workspace.js';
 import { ArgError, WebArgs } from './web-args.js';
-import { channelObject, userObject } from '@rtm/protocol';
+import { channelObject, drainKey, userObject } from '@rtm/protocol';
 
 /** Settings of the operator API. */
 export interface OperatorApiOptions {
@@ -81,7 +81,7 @@ export function operatorApi(o: OperatorApiOptions): Router {
   r.post('/regions/:region/undrain', async (req, res) => {
     const region = req.params.region!;
     if (gatewaysOf(region).length === 0) return void res.status(404).json({ ok: false, error: 'region_not_found' });
-    await o.directory.writeAndSync([['drain:region:' + region, null]]);
+    await o.directory.writeAndSync([[drainKey('region', region), null]]);
     res.json(regionsBody());
   });
 
@@ -97,7 +97,7 @@ export function operatorApi(o: OperatorApiOptions): Router {
   r.post('/gateways/:id/undrain', async (req, res) => {
     const gw = o.placement.instances.get(req.params.id!);
     if (!gw || gw.role !== 'gateway') return void res.status(404).json({ ok: false, error: 'gateway_not_found' });
-    await o.directory.writeAndSync([['drain:gateway:' + gw.id, null]]);
+    await o.directory.writeAndSync([[drainKey('gateway', gw.id), null]]);
     res.json(regionsBody());
   });
 

@@ -1,5 +1,5 @@
 import { SpanKind, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { MAX_TEXT_LENGTH, apiFail, apiOk, channelObject, isTs, userObject, type ChannelEntry, type UserEntry, type WebApiError, type WebApiResult } from '@rtm/protocol';
+import { MAX_TEXT_LENGTH, apiFail, apiOk, channelObject, isTs, resumeKey, userObject, type ChannelEntry, type UserEntry, type WebApiError, type WebApiResult } from '@rtm/protocol';
 import { RequestFailed, RequestTimeout } from '@rtm/kafka';
 import type { Directory, TokenClaims, TokenSigner } from '@rtm/directory';
 import { pickGateway, type ChannelHistoryReader, type ChannelLink, type Placement, type PresenceLink } from '@rtm/service';
@@ -42,8 +42,6 @@ export interface WebApiOptions {
  */
 export class WebApi {
   private readonly methods = new Map<string, Handler>();
-  /** A directory catch-up that concurrent rtm.connect calls share. */
-  private syncing: Promise<void> | undefined;
 
   constructor(private readonly o: WebApiOptions) {
     const m = this.methods;
@@ -153,17 +151,10 @@ export class WebApi {
   private async resumePoint(tokenId: string): Promise<Record<string, string> | undefined> {
     const draining = this.view.drains().length > 0 || this.o.placement.instances.list().some((i) => i.role === 'gateway' && i.alive && (i.state === 'draining' || i.state === 'stopping'));
     if (!draining && !this.view.resume(tokenId)) return undefined;
-    if (draining) {
-      // Callers arriving before the barrier is written share it.
-      this.syncing ??= new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => this.o.directory.sync())
-        .catch(() => undefined)
-        .finally(() => (this.syncing = undefined));
-      await this.syncing;
-    }
+    if (draining) await this.o.directory.sync().catch(() => undefined);
     const r = this.view.resume(tokenId);
     if (!r) return undefined;
-    void this.o.directory.write([[`resume:${tokenId}`, null]]).catch(() => undefined);
+    void this.o.directory.write([[resumeKey(tokenId), null]]).catch(() => undefined);
     return r.since;
   }
 

@@ -30,6 +30,8 @@ const inbox = new Inbox(bus, config.instanceId, log, {
 });
 const link = new ChannelLink(bus, inbox.requester);
 gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, syncDirectory: () => directory.sync(), log });
+/** What `/stats` and the instance record report: sessions, subscriptions, drain progress. */
+const stats = () => ({ ...gateway!.stats(), ...drainer!.stats() });
 const listener = new WsListener({
   gatewayId: config.instanceId,
   host: config.host,
@@ -38,11 +40,11 @@ const listener = new WsListener({
   directory,
   gateway,
   log,
-  stats: () => ({ ...gateway!.stats(), ...drainer!.stats() }),
+  stats: () => stats(),
 });
 await listener.start();
 const url = `http://${config.host}:${listener.port}`;
-const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gateway', region: config.region, url, wsUrl: `ws://${config.host}:${listener.port}/rtm`, state: 'starting' }, () => ({ ...gateway!.stats(), ...drainer!.stats() }));
+const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gateway', region: config.region, url, wsUrl: `ws://${config.host}:${listener.port}/rtm`, state: 'starting' }, () => stats());
 drainer = new Drainer({
   gatewayId: config.instanceId,
   region: config.region,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE_CODES, isTs } from '@rtm/protocol';
+import { CLOSE_CODES, isTs, resumeKey } from '@rtm/protocol';
 import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
 import type { Logger } from '@rtm/service';
 import type { Gateway } from './gateway.js';
@@ -106,7 +106,7 @@ export class WsListener {
       .then((id) => {
         sessionId = id;
         // Moved here by its reconnect_url: the resume point kept for rtm.connect is spent.
-        if (claims.handoff && claims.tokenId) void this.o.directory.write([[`resume:${claims.tokenId}`, null]]).catch(() => undefined);
+        if (claims.handoff && claims.tokenId) void this.o.directory.write([[resumeKey(claims.tokenId), null]]).catch(() => undefined);
         if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);
         for (const text of early.splice(0)) void this.o.gateway.onFrame(id, text);
       })
