@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cluster, testPorts } from '@rtm/launcher';
-import { BROKER_OVERRIDES } from '@rtm/kafka';
+import { Cluster, testPorts, BROKER_OVERRIDES } from '@rtm/launcher';
 import { saveResults } from './results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -57,7 +57,7 @@ kafka_stamp="$tools/kafka/.version"
 if [ "$(cat "$kafka_stamp" 2>/dev/null)" != "$KAFKA_VERSION" ]; then
   step "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
   rm -rf "$tools/kafka/libs"
-  mvn -B -q -f kafka/pom.xml -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
+  mvn -B -q -f packages/launcher/kafka/pom.xml -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$tools/kafka/libs"
   echo "$KAFKA_VERSION" > "$kafka_stamp"
 else

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareTs } from '@rtm/protocol';
-import { channelPartition } from '@rtm/kafka';
+import { channelPartition } from '@rtm/bus';
 import { eventually, startTestCluster, type RtmClient, type TestCluster } from './harness.js';
 
 const CHANNELS = 210;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { directoryKey, type DirectoryEntry } from '@rtm/protocol';
-import { TOPICS, type Bus, type Subscription } from '@rtm/kafka';
+import { TOPICS, type Bus, type Subscription } from '@rtm/bus';
 import { DirectoryView } from './directory-view.js';
 
 /** One applied directory record, with what the key held before. */

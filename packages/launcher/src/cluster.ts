@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, waitFor } from '@rtm/process';
-import { KafkaBroker, KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/kafka';
+import { KafkaBroker } from './kafka-broker.js';
+import { KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/bus';
 import type { OpsEvent } from '@rtm/protocol';
-import { JaegerServer } from '@rtm/otel';
+import { JaegerServer } from './jaeger-server.js';
 import { DEFAULT_REGION_DISTANCES, type ClusterPorts, type RegionSpec } from './cluster-config.js';
 
 /** Repository root, from this file's place in `packages/launcher/dist`. */

@@ -1,2 +1,4 @@
 export { Cluster, REPO_ROOT, type ClusterInfo, type ClusterOptions, type ProcessInfo, type DemoWorkspace, type Role } from './cluster.js';
 export { defaultPorts, testPorts, parseRegions, type ClusterPorts, type RegionSpec } from './cluster-config.js';
+export { KafkaBroker, BROKER_OVERRIDES, kafkaLibsDir, type BrokerOptions } from './kafka-broker.js';
+export { JaegerServer, jaegerBinary, type JaegerOptions } from './jaeger-server.js';

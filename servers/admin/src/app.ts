@@ -2,7 +2,7 @@ import express, { type Request, type Response, type NextFunction } from 'express
 import { existsSync } from 'node:fs';
 import { apiFail } from '@rtm/protocol';
 import type { TokenSigner } from '@rtm/directory';
-import type { Logger } from '@rtm/service';
+import type { Logger } from '@rtm/runtime';
 import { ArgError, WebArgs } from './web-args.js';
 import type { WebApi } from './web-api.js';
 import { operatorApi, type OperatorApiOptions } from './operator-api.js';

@@ -1,9 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
+import { KafkaBus, CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { startTelemetry } from '@rtm/otel';
-import { readConfig, createLogger, InstanceAnnouncer, InstanceRegistry, Inbox, ChannelLink, ChannelHistoryReader, ChannelLogReader, PresenceLink, onShutdown } from '@rtm/service';
+import { startTelemetry } from '@rtm/telemetry';
+import { readConfig, createLogger, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
+import { InstanceRegistry } from '@rtm/placement';
+import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
+import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
 import { WebApi } from './web-api.js';
 import { Workspace } from './workspace.js';
 import { createAdminApp } from './app.js';

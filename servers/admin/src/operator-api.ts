@@ -1,7 +1,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import type { Directory, TokenSigner } from '@rtm/directory';
-import { pickGateway, type Placement } from '@rtm/service';
+import { pickGateway, type Placement } from '@rtm/placement';
 import { regionReports } from './region-report.js';
 import type { OpsLog } from './ops-log.js';
 import type { Workspace } from './workspace.js';

@@ -1,6 +1,6 @@
 import { OpsEvent, RingRecord } from '@rtm/protocol';
-import { TOPICS, type Bus, type Subscription } from '@rtm/kafka';
-import { ringHash } from '@rtm/ring';
+import { TOPICS, type Bus, type Subscription } from '@rtm/bus';
+import { ringHash } from '@rtm/charm';
 
 /** A channel server lost (or stopped) and who took its partitions over. */
 export interface Failover {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DirectoryView } from '@rtm/directory';
-import { InstanceRegistry, INSTANCE_STALE_MS, RegionMap, type Placement } from '@rtm/service';
+import { InstanceRegistry, INSTANCE_STALE_MS, RegionMap, type Placement } from '@rtm/placement';
 import { regionReports, type RegionReport } from './region-report.js';
 
 function gateway(id: string, region: string, stats: Record<string, number>, extra: { state?: string; heartbeatAt?: number } = {}) {

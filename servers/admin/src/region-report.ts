@@ -1,6 +1,6 @@
 import type { DirectoryView } from '@rtm/directory';
 import type { DrainEntry } from '@rtm/protocol';
-import type { InstanceView, Placement } from '@rtm/service';
+import type { InstanceView, Placement } from '@rtm/placement';
 
 /** One gateway as the operator API reports it. */
 export interface GatewayReport {

@@ -1,8 +1,9 @@
 import { SpanKind, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { MAX_TEXT_LENGTH, apiFail, apiOk, channelObject, isTs, resumeKey, userObject, type ChannelEntry, type UserEntry, type WebApiError, type WebApiResult } from '@rtm/protocol';
-import { RequestFailed, RequestTimeout } from '@rtm/kafka';
+import { RequestFailed, RequestTimeout, type ChannelLink, type PresenceLink } from '@rtm/rpc';
 import type { Directory, TokenClaims, TokenSigner } from '@rtm/directory';
-import { pickGateway, type ChannelHistoryReader, type ChannelLink, type Placement, type PresenceLink } from '@rtm/service';
+import { pickGateway, type Placement } from '@rtm/placement';
+import type { ChannelHistoryReader } from '@rtm/catch-up';
 import type { Workspace } from './workspace.js';
 import { ArgError, WebArgs } from './web-args.js';
 

@@ -1,7 +1,8 @@
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { ChannelCommand, LogRecord, SubsRecord } from '@rtm/protocol';
-import { TOPICS, type Batch, type Bus, type OutRecord, type Subscription } from '@rtm/kafka';
-import { PartitionOwnership, type Logger, type Rebuilt } from '@rtm/service';
+import { TOPICS, type Batch, type Bus, type OutRecord, type Subscription } from '@rtm/bus';
+import { PartitionOwnership, type Rebuilt } from '@rtm/charm';
+import type { Logger } from '@rtm/runtime';
 import type { ChannelServer } from './channel-server.js';
 
 /** Settings of a {@link ChannelProcessor}. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import { TOPICS } from '@rtm/kafka';
+import { TOPICS } from '@rtm/bus';
 import { ChannelServer } from './channel-server.js';
 
 function server(historyLimit = 100) {

@@ -9,7 +9,7 @@ import {
   type WebApiError,
   withReaction,
 } from '@rtm/protocol';
-import { TOPICS, type OutRecord } from '@rtm/kafka';
+import { TOPICS, type OutRecord } from '@rtm/bus';
 import { ChannelHistory } from './channel-history.js';
 import { TsSequencer } from './ts-sequencer.js';
 import type { Clock } from './clock.js';

@@ -1,8 +1,8 @@
-import { KafkaBus, TOPICS } from '@rtm/kafka';
-import { charmAssigner } from '@rtm/ring';
+import { KafkaBus, TOPICS } from '@rtm/bus';
+import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
 import type { RingRecord } from '@rtm/protocol';
-import { startTelemetry } from '@rtm/otel';
-import { readConfig, createLogger, runPartitionServer, publishTakeover } from '@rtm/service';
+import { startTelemetry } from '@rtm/telemetry';
+import { readConfig, createLogger } from '@rtm/runtime';
 import { ChannelServer } from './channel-server.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { systemClock } from './clock.js';

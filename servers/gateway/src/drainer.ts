@@ -1,8 +1,9 @@
-import { TOPICS, inboxTopic, type Bus, type Requester } from '@rtm/kafka';
-import { CLOSE_CODES, type DrainEvent } from '@rtm/protocol';
+import { TOPICS, inboxTopic, type Bus } from '@rtm/bus';
+import type { Requester } from '@rtm/rpc';
+import { CLOSE_CODES, type DrainEvent, type DirectoryEntry } from '@rtm/protocol';
 import type { TokenSigner } from '@rtm/directory';
-import type { DirectoryEntry } from '@rtm/protocol';
-import { pickGateway, type InstanceAnnouncer, type InstanceView, type Logger, type Placement } from '@rtm/service';
+import { pickGateway, type InstanceView, type Placement } from '@rtm/placement';
+import type { InstanceAnnouncer, Logger } from '@rtm/runtime';
 import type { Gateway } from './gateway.js';
 
 /** How long a client has to use the `reconnect_url` it was given. */

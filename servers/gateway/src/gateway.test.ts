@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { DirectoryView } from '@rtm/directory';
-import type { OutRecord } from '@rtm/kafka';
+import type { OutRecord } from '@rtm/bus';
 import type { MessageEvent } from '@rtm/protocol';
 import { Gateway } from './gateway.js';
 import type { ClientTransport } from './client-transport.js';

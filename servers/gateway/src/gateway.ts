@@ -14,9 +14,11 @@ import {
   type PresenceRecord,
   type RtmError,
 } from '@rtm/protocol';
-import { RequestFailed, RequestTimeout, TOPICS, type Bus, type InRecord } from '@rtm/kafka';
+import { RequestFailed, RequestTimeout, type ChannelLink, type PresenceLink } from '@rtm/rpc';
+import { TOPICS, type Bus, type InRecord } from '@rtm/bus';
 import type { DirectoryChange, DirectoryView } from '@rtm/directory';
-import type { ChannelHistoryReader, ChannelLink, Logger, PresenceLink } from '@rtm/service';
+import type { ChannelHistoryReader } from '@rtm/catch-up';
+import type { Logger } from '@rtm/runtime';
 import type { ClientTransport } from './client-transport.js';
 
 const tracer = trace.getTracer('rtm-gateway');

@@ -1,8 +1,11 @@
 import { CLOSE_CODES } from '@rtm/protocol';
-import { KafkaBus, CLUSTER_TOPICS } from '@rtm/kafka';
+import { KafkaBus, CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { startTelemetry } from '@rtm/otel';
-import { readConfig, createLogger, InstanceAnnouncer, InstanceRegistry, Inbox, ChannelLink, ChannelHistoryReader, ChannelLogReader, PresenceLink, onShutdown } from '@rtm/service';
+import { startTelemetry } from '@rtm/telemetry';
+import { readConfig, createLogger, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
+import { InstanceRegistry } from '@rtm/placement';
+import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
+import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
 import { Gateway } from './gateway.js';
 import { Drainer } from './drainer.js';
 import { WsListener } from './ws-listener.js';

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, isTs, resumeKey } from '@rtm/protocol';
 import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
-import type { Logger } from '@rtm/service';
+import type { Logger } from '@rtm/runtime';
 import type { Gateway } from './gateway.js';
 
 /** Settings of a {@link WsListener}. */

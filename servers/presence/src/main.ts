@@ -1,7 +1,7 @@
-import { KafkaBus, TOPICS } from '@rtm/kafka';
-import { charmAssigner } from '@rtm/ring';
-import { startTelemetry } from '@rtm/otel';
-import { readConfig, createLogger, runPartitionServer, publishTakeover } from '@rtm/service';
+import { KafkaBus, TOPICS } from '@rtm/bus';
+import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
+import { startTelemetry } from '@rtm/telemetry';
+import { readConfig, createLogger } from '@rtm/runtime';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
 

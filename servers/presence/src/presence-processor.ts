@@ -1,6 +1,7 @@
 import { PresenceRecord, PresenceStateRecord } from '@rtm/protocol';
-import { TOPICS, type Batch, type Bus, type OutRecord, type Subscription } from '@rtm/kafka';
-import { PartitionOwnership, type Logger, type Rebuilt } from '@rtm/service';
+import { TOPICS, type Batch, type Bus, type OutRecord, type Subscription } from '@rtm/bus';
+import { PartitionOwnership, type Rebuilt } from '@rtm/charm';
+import type { Logger } from '@rtm/runtime';
 import type { PresenceServer } from './presence-server.js';
 
 /** Settings of a {@link PresenceProcessor}. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPICS } from '@rtm/kafka';
+import { TOPICS } from '@rtm/bus';
 import { PresenceServer } from './presence-server.js';
 
 const conn = (user: string, c: string, state: 'open' | 'closed', gateway = 'gw-a') => ({ type: 'connection' as const, user, team: 'T1', gateway, conn: c, state, at: 0 });

@@ -1,5 +1,5 @@
 import type { PresenceRecord, PresenceStateRecord, ReplyAddress } from '@rtm/protocol';
-import { TOPICS, type OutRecord } from '@rtm/kafka';
+import { TOPICS, type OutRecord } from '@rtm/bus';
 
 /** A user is active while any connection is open and they have not set themselves away. */
 export type Presence = 'active' | 'away';

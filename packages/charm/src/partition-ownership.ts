@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Bus, InRecord, PartitionWriter } from '@rtm/bus';
+import type { Logger } from '@rtm/runtime';
+
+/** A topic a new owner reads back, partition by partition, before serving. */
+export interface RebuildSource {
+  topic: string;
+  /** Offset to start reading a partition from, given its watermarks. */
+  from(partition: number, offsets: { low: string; high: string }): string | Promise<string>;
+  /** Replays one record (never a marker). */
+  replay(record: InRecord): void;
+}
+
+/** What one rebuild did, for logs and the operator events. */
+export interface Rebuilt {
+  partitions: number[];
+  /** When the group handed the partitions over. */
+  assignedAt: number;
+  rebuiltAt: number;
+  /** Records replayed per source topic. */
+  replayed: Record<string, number>;
+}
+
+/** Settings of {@link PartitionOwnership}. */
+export interface PartitionOwnershipOptions {
+  bus: Bus;
+  instanceId: string;
+  log: Logger;
+  /** The consumed topic whose partitions are owned (its producers write the markers). */
+  inputTopic: string;
+  sources: RebuildSource[];
+  /** Forgets every piece of state of a partition. */
+  drop(partition: number): void;
+  onRebuilt?(rebuilt: Rebuilt): void;
+}
+
+const tracer = trace.getTracer('rtm-ownership');
+
+/**
+ * Which partitions of a consumer group this server owns, and the rebuild a newly owned
+ * partition needs before it is served. The rebuild writes an owner marker (a fresh nonce)
+ * to the partition of every source topic through the partition's transactional producer,
+ * which fences the previous owner, then reads each source until it meets its own marker:
+ * having read one's own committed marker proves every record committed before it was seen.
+ * Rebuilds start as soon as the group assigns, not on the first message.
+ */
+export class PartitionOwnership {
+  private readonly owned = new Set<number>();
+  private readonly pending = new Set<number>();
+  private assignedAt = 0;
+  private rebuilding: Promise<void> = Promise.resolve();
+  /** Recent rebuilds, newest last. */
+  readonly history: Rebuilt[] = [];
+
+  constructor(private readonly o: PartitionOwnershipOptions) {}
+
+  /** Partitions owned, sorted. */
+  get partitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+
+  owns(partition: number): boolean {
+    return this.owned.has(partition);
+  }
+
+  /** Takes the group's new assignment: drops what moved away, rebuilds what moved here. */
+  assign(partitions: number[], writer: PartitionWriter): void {
+    const now = new Set(partitions);
+    for (const p of this.owned) {
+      if (!now.has(p)) {
+        this.o.drop(p);
+        this.pending.delete(p);
+      }
+    }
+    for (const p of now) if (!this.owned.has(p)) this.pending.add(p);
+    this.owned.clear();
+    for (const p of now) this.owned.add(p);
+    this.assignedAt = Date.now();
+    this.o.log.info('partitions assigned', { topic: this.o.inputTopic, partitions: this.partitions, rebuilding: [...this.pending] });
+    if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer));
+  }
+
+  /** A partition whose in-memory state can no longer be trusted (an aborted transaction). */
+  lose(partition: number): void {
+    this.o.drop(partition);
+    this.owned.delete(partition);
+  }
+
+  /** Waits until every owned partition is rebuilt, keeping the group membership alive meanwhile. */
+  async ready(heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const waiting = this.rebuilding.finally(() => (done = true));
+    while (!done) {
+      await Promise.race([waiting, new Promise((r) => setTimeout(r, 150))]);
+      if (!done) await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async rebuildWithRetry(writer: PartitionWriter): Promise<void> {
+    for (let attempt = 1; this.pending.size > 0; attempt++) {
+      try {
+        await this.rebuild(writer);
+      } catch (err) {
+        this.o.log.error('rebuild failed; retrying', { attempt, partitions: [...this.pending], error: String(err) });
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
+      }
+    }
+  }
+
+  private async rebuild(writer: PartitionWriter): Promise<void> {
+    const partitions = [...this.pending].filter((p) => this.owned.has(p));
+    if (partitions.length === 0) return this.pending.clear();
+    const startedAt = Date.now();
+    const assignedAt = this.assignedAt || startedAt;
+    const span = tracer.startSpan('partitions.rebuild', { attributes: { 'rtm.topic': this.o.inputTopic, 'rtm.partitions': partitions.join(',') } });
+    try {
+      const offsets = await Promise.all(this.o.sources.map(async (s) => new Map((await this.o.bus.offsets(s.topic)).map((x) => [x.partition, x]))));
+      const nonces = new Map<number, string>();
+      // Each partition's own producer writes its marker: initialising it fences the previous owner.
+      await Promise.all(
+        partitions.map(async (p) => {
+          this.o.drop(p);
+          const nonce = randomUUID();
+          nonces.set(p, nonce);
+          const marker = { type: 'owner', partition: p, owner: this.o.instanceId, nonce, at: Date.now() };
+          await writer.commit(this.o.inputTopic, p, this.o.sources.map((s) => ({ topic: s.topic, key: '__owner', partition: p, value: marker })));
+        }),
+      );
+      const replayed: Record<string, number> = {};
+      await Promise.all(
+        this.o.sources.map(async (source, i) => {
+          replayed[source.topic] = 0;
+          const starts = await Promise.all(partitions.map(async (p) => [p, await source.from(p, offsets[i]!.get(p) ?? { low: '0', high: '0' })] as const));
+          const from = new Map(starts);
+          return this.o.bus.readPartitions({
+            topic: source.topic,
+            from,
+            timeoutMs: 30_000,
+            onRecord: (r) => {
+              const m = r.value as { type?: string; nonce?: string } | null;
+              if (m?.type === 'owner') return m.nonce === nonces.get(r.partition);
+              source.replay(r);
+              replayed[source.topic]!++;
+              return false;
+            },
+          });
+        }),
+      );
+      for (const p of partitions) this.pending.delete(p);
+      const rebuilt: Rebuilt = { partitions, assignedAt, rebuiltAt: Date.now(), replayed };
+      this.history.push(rebuilt);
+      if (this.history.length > 50) this.history.shift();
+      this.o.log.info('partitions rebuilt', { ...rebuilt, rebuildMs: rebuilt.rebuiltAt - startedAt });
+      this.o.onRebuilt?.(rebuilt);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+}

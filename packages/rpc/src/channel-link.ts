@@ -1,0 +1,79 @@
+import { context as otelContext, type Context } from '@opentelemetry/api';
+import type { ChannelCommand, MessageEvent } from '@rtm/protocol';
+import { TOPICS, type Bus } from '@rtm/bus';
+import type { Requester } from './requester.js';
+
+/** The answer to a post: the `ts` the owner assigned and the message as stored. */
+export interface PostResult {
+  ts: string;
+  channel: string;
+  message: MessageEvent;
+}
+
+/** A page of history. */
+export interface HistoryResult {
+  messages: MessageEvent[];
+  has_more: boolean;
+}
+
+/** A page as the owner answers it from memory. */
+export interface MemoryHistoryResult extends HistoryResult {
+  /** Whether memory held the whole range. */
+  complete: boolean;
+  /** Oldest `ts` in memory when not complete. */
+  memory_oldest?: string;
+  /** The channel's partition (where its log lives). */
+  partition: number;
+}
+
+/** Omit over each member of a union, so each command keeps its own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type CommandInput<T extends ChannelCommand['type']> = Omit<Extract<ChannelCommand, { type: T }>, 'type' | 'reply'>;
+/** The commands that change a channel and are answered. */
+export type ChangeCommand = DistributiveOmit<Extract<ChannelCommand, { type: 'update' | 'delete' | 'reaction' | 'member' }>, 'reply'>;
+
+/**
+ * Talks to the channel server that owns a channel: every command goes to `rtm.channel.in`
+ * keyed by the channel id, and answers come back through this instance's inbox.
+ */
+export class ChannelLink {
+  constructor(
+    private readonly bus: Bus,
+    private readonly requester: Requester,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  private async request<T>(cmd: ChannelCommand & { reply: unknown }, ctx: Context, expect: { result: Promise<T> }): Promise<T> {
+    await this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx }]);
+    return expect.result;
+  }
+
+  /** Posts a message; resolves with the assigned `ts`. */
+  post(input: CommandInput<'post'>, ctx: Context = otelContext.active()): Promise<PostResult> {
+    const e = this.requester.expect<PostResult>('chat.postMessage', this.timeoutMs);
+    return this.request({ type: 'post', ...input, reply: e.reply }, ctx, e);
+  }
+
+  /** Subscribes a gateway; resolves once the owner has recorded it, with the channel's last `ts`. */
+  subscribe(input: CommandInput<'subscribe'>, ctx: Context = otelContext.active()): Promise<{ last_ts: string | null }> {
+    const e = this.requester.expect<{ last_ts: string | null }>('subscribe', this.timeoutMs);
+    return this.request({ type: 'subscribe', ...input, reply: e.reply }, ctx, e);
+  }
+
+  /** Reads history from the owner's memory. */
+  history(input: CommandInput<'history'>, ctx: Context = otelContext.active()): Promise<MemoryHistoryResult> {
+    const e = this.requester.expect<MemoryHistoryResult>('history', this.timeoutMs);
+    return this.request({ type: 'history', ...input, reply: e.reply }, ctx, e);
+  }
+
+  /** Edits, deletes, reactions and membership changes: resolve with the owner's answer or reject with its error code. */
+  change<T = Record<string, unknown>>(input: ChangeCommand, ctx: Context = otelContext.active()): Promise<T> {
+    const e = this.requester.expect<T>(input.type, this.timeoutMs);
+    return this.request({ ...input, reply: e.reply } as ChannelCommand & { reply: unknown }, ctx, e);
+  }
+
+  /** Fire-and-forget commands. */
+  async send(cmd: Extract<ChannelCommand, { type: 'unsubscribe' | 'typing' }>, ctx: Context = otelContext.active()): Promise<void> {
+    await this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx }]);
+  }
+}

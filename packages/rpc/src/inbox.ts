@@ -1,0 +1,66 @@
+import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
+import { Requester } from './requester.js';
+import { inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/bus';
+import type { Logger } from '@rtm/runtime';
+
+/** What an inbox does with records that are not replies. */
+export interface InboxHandlers {
+  deliver?(record: DeliverRecord, raw: InRecord): void;
+  presence?(record: PresenceDeliverRecord, raw: InRecord): void;
+  /** Another gateway's handoff; its reply goes back with {@link Inbox.reply}. */
+  handoff?(record: HandoffRequest, raw: InRecord): void;
+}
+
+/**
+ * This instance's inbox topic: replies go to the {@link Requester}, deliveries and presence
+ * changes to the handlers. Reads only what arrives after start.
+ */
+export class Inbox {
+  readonly topic: string;
+  readonly requester: Requester;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    instanceId: string,
+    private readonly log: Logger,
+    private readonly handlers: InboxHandlers = {},
+  ) {
+    this.topic = inboxTopic(instanceId).name;
+    this.requester = new Requester(this.topic);
+  }
+
+  async start(instanceId: string): Promise<void> {
+    await this.bus.ensureTopics([inboxTopic(instanceId)]);
+    this.subscription = await this.bus.follow({
+      topics: [this.topic],
+      from: 'end',
+      onRecords: (records) => {
+        for (const r of records) this.route(r);
+      },
+    });
+  }
+
+  private route(raw: InRecord): void {
+    const parsed = InboxRecord.safeParse(raw.value);
+    if (!parsed.success) {
+      this.log.warn('inbox: record skipped', { offset: raw.offset, issue: parsed.error.issues[0]?.message });
+      return;
+    }
+    const rec = parsed.data;
+    if (rec.type === 'reply') this.requester.settle(rec as ReplyRecord);
+    else if (rec.type === 'presence') this.handlers.presence?.(rec, raw);
+    else if (rec.type === 'handoff') this.handlers.handoff?.(rec, raw);
+    else this.handlers.deliver?.(rec, raw);
+  }
+
+  /** Answers a request another instance sent here. */
+  async reply(to: { inbox: string; corr: string }, outcome: { ok: true; result: unknown } | { ok: false; error: string }): Promise<void> {
+    await this.bus.publish([{ topic: to.inbox, key: to.corr, value: { type: 'reply', corr: to.corr, ...outcome } }]);
+  }
+
+  async stop(): Promise<void> {
+    this.requester.cancelAll('shutting down');
+    await this.subscription?.stop();
+  }
+}

@@ -1,0 +1,62 @@
+import type { PresenceRecord } from '@rtm/protocol';
+import { TOPICS, presencePartition, type Bus } from '@rtm/bus';
+import type { Requester } from './requester.js';
+
+/** What `users.getPresence` answers. */
+export interface PresenceState {
+  presence: 'active' | 'away';
+  online: boolean;
+  auto_away: boolean;
+  manual_away: boolean;
+  connection_count: number;
+}
+
+/** Asks the presence server a user is hashed to, through `rtm.presence` keyed by user id. */
+export class PresenceLink {
+  constructor(
+    private readonly bus: Bus,
+    private readonly requester: Requester,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async query(user: string): Promise<PresenceState> {
+    const e = this.requester.expect<PresenceState>('users.getPresence', this.timeoutMs);
+    const record: PresenceRecord = { type: 'query', user, reply: e.reply };
+    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
+    return e.result;
+  }
+
+  /** Subscribes a gateway to a user's changes; resolves with the current presence. */
+  async subscribe(user: string, gateway: string, inbox: string): Promise<{ presence: 'active' | 'away' }> {
+    const e = this.requester.expect<{ presence: 'active' | 'away' }>('presence subscribe', this.timeoutMs);
+    const record: PresenceRecord = { type: 'subscribe', user, gateway, inbox, reply: e.reply };
+    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
+    return e.result;
+  }
+
+  async unsubscribe(user: string, gateway: string, inbox: string): Promise<void> {
+    const record: PresenceRecord = { type: 'unsubscribe', user, gateway, inbox };
+    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
+  }
+
+  /** A gateway's roll call: per partition of `rtm.presence`, the connections it holds there. */
+  async rollCall(gateway: string, conns: Array<{ user: string; team: string; conn: string }>): Promise<void> {
+    const byPartition = new Map<number, typeof conns>();
+    for (let p = 0; p < TOPICS.presence.partitions; p++) byPartition.set(p, []);
+    for (const c of conns) byPartition.get(presencePartition(c.user))!.push(c);
+    const at = Date.now();
+    await this.bus.publish(
+      [...byPartition].map(([partition, list]) => {
+        const record: PresenceRecord = { type: 'heartbeat', gateway, partition, conns: list, at };
+        return { topic: TOPICS.presence.name, key: gateway, partition, value: record };
+      }),
+    );
+  }
+
+  async set(user: string, team: string, presence: 'auto' | 'away'): Promise<void> {
+    const e = this.requester.expect<unknown>('users.setPresence', this.timeoutMs);
+    const record: PresenceRecord = { type: 'set', user, team, presence, reply: e.reply };
+    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
+    await e.result;
+  }
+}

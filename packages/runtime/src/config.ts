@@ -1,0 +1,44 @@
+import { RegionMap } from '@rtm/placement';
+
+/** Settings every server reads from its environment (the launcher sets them). */
+export interface ServiceConfig {
+  instanceId: string;
+  region: string;
+  host: string;
+  /** HTTP (and websocket) port; 0 picks a free one. */
+  httpPort: number;
+  kafkaBrokers: string[];
+  /** OTLP/HTTP traces endpoint; tracing is off when empty. */
+  otlpEndpoint: string | undefined;
+  tokenSecret: string;
+  operatorToken: string;
+  /** The launcher's pid: the server exits when it disappears, so nothing is orphaned. */
+  parentPid: number | undefined;
+  kafkaLogLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Distances between regions (`RTM_REGION_DISTANCES`, like `us-east/eu-west=75`). */
+  regions: RegionMap;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`missing environment variable ${name}`);
+  return v;
+}
+
+/** Reads the common settings; throws with the variable's name when one is missing. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const level = env.RTM_KAFKA_LOG_LEVEL ?? 'warn';
+  return {
+    instanceId: required(env, 'RTM_INSTANCE_ID'),
+    region: env.RTM_REGION ?? 'local',
+    host: env.RTM_HOST ?? '127.0.0.1',
+    httpPort: Number(env.RTM_HTTP_PORT ?? '0'),
+    kafkaBrokers: required(env, 'RTM_KAFKA').split(','),
+    otlpEndpoint: env.RTM_OTLP_ENDPOINT || undefined,
+    tokenSecret: required(env, 'RTM_TOKEN_SECRET'),
+    operatorToken: env.RTM_OPERATOR_TOKEN ?? '',
+    parentPid: env.RTM_PARENT_PID ? Number(env.RTM_PARENT_PID) : undefined,
+    kafkaLogLevel: (['error', 'warn', 'info', 'debug'].includes(level) ? level : 'warn') as ServiceConfig['kafkaLogLevel'],
+    regions: RegionMap.parse(env.RTM_REGION_DISTANCES),
+  };
+}

@@ -1,0 +1,5 @@
+export { readConfig, type ServiceConfig } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
+export { onShutdown } from './lifecycle.js';
+export { startHealthServer, listeningPort } from './health.js';
