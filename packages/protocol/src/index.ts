@@ -6,3 +6,4 @@ export * from './records.js';
 export * from './web-api.js';
 export * from './message.js';
 export * from './objects.js';
+export * from './since.js';

@@ -1,4 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * Answers `/healthz` and `/stats` (JSON) for any server's HTTP listener; returns false for
+ * every other path so the caller can go on routing.
+ */
+export function answerHealth(req: IncomingMessage, res: ServerResponse, stats: () => Record<string, unknown>): boolean {
+  const path = (req.url ?? '').split('?')[0];
+  if (path === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  else if (path === '/stats') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...stats() }));
+  else return false;
+  return true;
+}
 
 /**
  * A minimal HTTP endpoint for servers without a public API: `/healthz` and `/stats`
@@ -6,13 +18,7 @@ import { createServer, type Server } from 'node:http';
  */
 export async function startHealthServer(host: string, port: number, stats: () => Record<string, unknown>): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    } else if (req.url === '/stats') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...stats() }));
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
-    }
+    if (!answerHealth(req, res, stats)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return server;

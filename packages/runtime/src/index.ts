@@ -2,4 +2,4 @@ export { readConfig, type ServiceConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
 export { onShutdown } from './lifecycle.js';
-export { startHealthServer, listeningPort } from './health.js';
+export { startHealthServer, answerHealth, listeningPort } from './health.js';
