@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs the compiled tests with node's test runner: unit tests in parallel, then the
 // integration tests one file at a time (each starts its own Kafka, and this machine has
-// two cores). Ends with one plain "N passed, N failed" line over both runs.
+// two cores). Ends with one plain "N passed, N failed, N skipped" line over both runs.
+// A test skipped without a reason (`{ skip: true }`, a bare `t.skip()`) fails the run:
+// a skip must say why, so nobody mistakes a silent gap for coverage.
 //
 //   --unit          unit tests only
 //   --integration   integration tests only
@@ -32,6 +34,9 @@ const integration = all.filter((f) => f.endsWith('.integration.test.js'));
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
+let todo = 0;
+const unexplained = [];
 
 function run(label, files, concurrency) {
   if (files.length === 0) return Promise.resolve(0);
@@ -49,8 +54,16 @@ function run(label, files, concurrency) {
       buffer = lines.pop() ?? '';
       for (const line of lines) {
         // A test cancelled because its suite's setup failed did not pass either.
-        const m = /^# (pass|fail|cancelled) (\d+)$/.exec(line);
-        if (m) m[1] === 'pass' ? (passed += Number(m[2])) : (failed += Number(m[2]));
+        const m = /^# (pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line);
+        if (m) {
+          const n = Number(m[2]);
+          if (m[1] === 'pass') passed += n;
+          else if (m[1] === 'skipped') skipped += n;
+          else if (m[1] === 'todo') todo += n;
+          else failed += n;
+        }
+        const s = /^\s*(?:not )?ok \d+ - (.*?) # SKIP\s*(.*)$/.exec(line);
+        if (s && !s[2].trim()) unexplained.push(s[1]);
       }
     });
     // Forward Ctrl-C so the tests stop their clusters before exiting.
@@ -70,5 +83,7 @@ let code = 0;
 if (only !== 'integration') code |= await run('unit tests', unit, 2);
 if (only !== 'unit') code |= await run('integration tests', integration, 1);
 console.log(`\n# total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(code !== 0 || failed > 0 ? 1 : 0);
+if (todo > 0) console.log(`# ${todo} todo`);
+for (const name of unexplained) console.log(`# skipped without a reason: ${name}`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(code !== 0 || failed > 0 || unexplained.length > 0 ? 1 : 0);
