@@ -1,5 +1,5 @@
 import { TOPICS, CLUSTER_TOPICS, type Bus } from '@rtm/bus';
-import type { InstanceRecord, OpsEvent } from '@rtm/protocol';
+import type { InstanceRecord, TakeoverEvent } from '@rtm/protocol';
 import type { Telemetry } from '@rtm/telemetry';
 import { type ServiceConfig, type Logger, InstanceAnnouncer, onShutdown, listeningPort, startHealthServer } from '@rtm/runtime';
 import type { PartitionOwnership, Rebuilt } from './partition-ownership.js';
@@ -41,16 +41,12 @@ export async function runPartitionServer(p: PartitionServerParts): Promise<void>
   log.info(`${p.role} server ready`, { url });
 }
 
+/** The `rtm.events` record of a finished rebuild. */
+export function takeoverEvent(instance: string, role: TakeoverEvent['role'], rebuilt: Rebuilt): TakeoverEvent {
+  return { type: 'takeover', instance, role, partitions: rebuilt.partitions, assignedAt: rebuilt.assignedAt, rebuiltAt: rebuilt.rebuiltAt, replayed: { ...rebuilt.replayed } };
+}
+
 /** Publishes a takeover to `rtm.events` for the operator API; never throws. */
-export function publishTakeover(bus: Bus, instance: string, rebuilt: Rebuilt, recordsTopic: string, stateTopic: string): void {
-  const event: OpsEvent = {
-    type: 'takeover',
-    instance,
-    partitions: rebuilt.partitions,
-    assignedAt: rebuilt.assignedAt,
-    rebuiltAt: rebuilt.rebuiltAt,
-    logRecords: rebuilt.replayed[recordsTopic] ?? 0,
-    subscriptions: rebuilt.replayed[stateTopic] ?? 0,
-  };
-  void bus.publish([{ topic: TOPICS.events.name, key: instance, value: event }]).catch(() => undefined);
+export function publishTakeover(bus: Bus, instance: string, role: TakeoverEvent['role'], rebuilt: Rebuilt): void {
+  void bus.publish([{ topic: TOPICS.events.name, key: instance, value: takeoverEvent(instance, role, rebuilt) }]).catch(() => undefined);
 }

@@ -1,3 +1,3 @@
 export { DirectoryView } from './directory-view.js';
 export { Directory, type DirectoryChange } from './directory.js';
-export { TokenSigner, type TokenClaims, type TicketClaims } from './tokens.js';
+export { TokenSigner, sameSecret, type TokenClaims, type TicketClaims } from './tokens.js';

@@ -33,10 +33,14 @@ function sign(secret: string, payload: string): string {
   return createHmac('sha256', secret).update(payload).digest('hex').slice(0, 40);
 }
 
-function sameSignature(a: string, b: string): boolean {
+/**
+ * Whether two secrets (signatures, tokens) are equal, in a time that does not reveal how
+ * much of a guess was right. An empty secret never matches, so an unset one opens nothing.
+ */
+export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
 /**
@@ -60,7 +64,7 @@ export class TokenSigner {
     const parts = token.split('-');
     if (parts.length !== 5 || parts[0] !== 'xoxp') return undefined;
     const [, team, user, tokenId, signature] = parts as [string, string, string, string, string];
-    if (!sameSignature(signature, sign(this.secret, `${team}-${user}-${tokenId}`))) return undefined;
+    if (!sameSecret(signature, sign(this.secret, `${team}-${user}-${tokenId}`))) return undefined;
     return { team, user, tokenId };
   }
 
@@ -75,7 +79,7 @@ export class TokenSigner {
   verifyTicket(ticket: string, now = Date.now()): TicketClaims | undefined {
     const [payload, signature, extra] = ticket.split('.');
     if (!payload || !signature || extra !== undefined) return undefined;
-    if (!sameSignature(signature, sign(this.secret, `ticket.${payload}`))) return undefined;
+    if (!sameSecret(signature, sign(this.secret, `ticket.${payload}`))) return undefined;
     try {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TicketClaims;
       return claims.expiresAt > now ? claims : undefined;

@@ -321,16 +321,40 @@ export const ProcessEvent = z.object({
   expected: z.boolean().default(false),
   at: z.number(),
 });
-/** A channel server finished rebuilding partitions it took over. */
-export const TakeoverEvent = z.object({
-  type: z.literal('takeover'),
-  instance: z.string(),
-  partitions: z.array(z.number().int()),
-  assignedAt: z.number(),
-  rebuiltAt: z.number(),
-  logRecords: z.number().int(),
-  subscriptions: z.number().int(),
-});
+/**
+ * A partition-owning server (channel or presence) finished rebuilding partitions the group
+ * handed it, and serves them from `rebuiltAt`.
+ */
+export const TakeoverEvent = z.preprocess(
+  fromLegacyTakeover,
+  z.object({
+    type: z.literal('takeover'),
+    instance: z.string(),
+    /** The role of the server that took the partitions, as on `rtm.instances`. */
+    role: InstanceRecord.shape.role,
+    partitions: z.array(z.number().int()),
+    /** When the group handed the partitions over. */
+    assignedAt: z.number(),
+    rebuiltAt: z.number(),
+    /** Records replayed before serving, per source topic. */
+    replayed: z.record(z.string(), z.number().int()),
+  }),
+);
+export type TakeoverEvent = z.infer<typeof TakeoverEvent>;
+
+/**
+ * Reads takeovers written before they carried a role, whose counts had channel names
+ * (`logRecords`, `subscriptions`): the launcher names instances `<role>-<n>`, and the old
+ * counts, not keyed by topic, are dropped.
+ */
+function fromLegacyTakeover(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || 'role' in value || !('logRecords' in value)) return value;
+  const instance = (value as { instance?: unknown }).instance;
+  const role = typeof instance === 'string' && instance.startsWith('presence-') ? 'presence' : 'channel';
+  // The object schema strips the old count fields.
+  return { ...value, role, replayed: {} };
+}
+
 /** A gateway started or finished moving its clients away (operator drain or SIGTERM). */
 export const DrainEvent = z.object({
   type: z.enum(['drain_started', 'drain_finished']),

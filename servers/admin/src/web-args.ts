@@ -1,4 +1,4 @@
-import type { WebApiError } from '@rtm/protocol';
+import { InvalidSince, MAX_TEXT_LENGTH, isTs, parseSince, type Since, type WebApiError } from '@rtm/protocol';
 
 /** A Web API argument problem, answered as `{ok:false, error}`. */
 export class ArgError extends Error {
@@ -74,5 +74,30 @@ export class WebArgs {
       return t.split(',').map((s) => s.trim()).filter(Boolean);
     }
     throw new ArgError('invalid_arguments', `${name} must be a list`);
+  }
+}
+
+/** A message's `text`: present, not blank, within Slack's length limit. */
+export function textArg(args: WebArgs): string {
+  const text = args.string('text');
+  if (!text || text.trim() === '') throw new ArgError('no_text');
+  if (text.length > MAX_TEXT_LENGTH) throw new ArgError('msg_too_long');
+  return text;
+}
+
+/** A message's `ts`; a missing or malformed one names no message. */
+export function tsArg(args: WebArgs, name: string): string {
+  const ts = args.string(name, { required: true, missing: 'message_not_found' });
+  if (!isTs(ts)) throw new ArgError('message_not_found');
+  return ts;
+}
+
+/** `since` read as every entry point reads it; anything but an object is `invalid_arguments`. */
+export function sinceArg(args: WebArgs): Since | undefined {
+  try {
+    return parseSince(args.all().since);
+  } catch (err) {
+    if (err instanceof InvalidSince) throw new ArgError('invalid_arguments', err.message);
+    throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { ID_PREFIX, newId, type ChannelEntry, type DirectoryEntry, type TeamEntry, type UserEntry } from '@rtm/protocol';
-import type { Directory, TokenSigner } from '@rtm/directory';
+import type { TokenSigner } from '@rtm/directory';
+import type { DirectoryStore } from './directory-store.js';
 import { ArgError } from './web-args.js';
 
 /** Creator of the channels the system makes (Slack's own bot user id). */
@@ -17,8 +18,8 @@ const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,79}$/;
  */
 export class Workspace {
   constructor(
-    private readonly directory: Directory,
-    private readonly signer: TokenSigner,
+    private readonly directory: DirectoryStore,
+    private readonly signer: Pick<TokenSigner, 'issue'>,
   ) {}
 
   private get view() {

@@ -28,6 +28,6 @@ const processor = new ChannelProcessor({
       void bus.publish([{ topic: TOPICS.ring.name, key: record.group, value: record }]).catch((err) => log.warn('ring publish failed', { error: String(err) }));
     },
   }),
-  onTakeover: (t) => publishTakeover(bus, config.instanceId, t, TOPICS.channelLog.name, TOPICS.channelSubs.name),
+  onTakeover: (t) => publishTakeover(bus, config.instanceId, 'channel', t),
 });
 await runPartitionServer({ config, log, bus, telemetry, role: 'channel', processor, stats: () => server.stats() });

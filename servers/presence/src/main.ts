@@ -22,6 +22,6 @@ const processor = new PresenceProcessor({
   // Placement by stable instance id, not by Kafka member: a consumer that restarts gets the
   // same partitions back instead of reshuffling (and fencing) its peers'.
   assigner: charmAssigner({ instanceId: config.instanceId, vnodes: Number(process.env.RTM_RING_VNODES ?? 128) }),
-  onTakeover: (t) => publishTakeover(bus, config.instanceId, t, TOPICS.presence.name, TOPICS.presenceState.name),
+  onTakeover: (t) => publishTakeover(bus, config.instanceId, 'presence', t),
 });
 await runPartitionServer({ config, log, bus, telemetry, role: 'presence', processor, stats: () => server.stats() });
