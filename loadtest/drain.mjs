@@ -7,15 +7,10 @@
 // ports; appends figures to loadtest/results/DRAIN.md.
 //
 //   node loadtest/drain.mjs [--clients 10000] [--share 1] [--rates 500,1500,5000] [--channels 500] [--posts 100]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Cluster, testPorts } from '@rtm/launcher';
+import { scratchCluster } from '@rtm/launcher';
 import { runDrainExperiment } from '@rtm/system-tests/dist/drain-experiment.js';
 import { saveResults } from './results.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const opt = (name, fallback) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : fallback);
 const N = Number(opt('clients', '10000'));
 const RATES = opt('rates', '500,1500,5000').split(',').map(Number);
@@ -24,23 +19,14 @@ const POSTS = Number(opt('posts', '100'));
 // Share of the clients that start in the drained region (1: all of them move).
 const SHARE = Number(opt('share', '1'));
 const say = (l) => console.log(`[drain] ${l}`);
-const stateDir = mkdtempSync(join(tmpdir(), 'rtm-drain-'));
-const cluster = new Cluster({
-  stateDir,
-  toolsDir: process.env.RTM_TOOLS_DIR ?? join(root, '.tools'),
-  ports: await testPorts(),
+const { cluster, stateDir, dispose } = await scratchCluster('drain', {
   regions: [{ name: 'us-east', gateways: 2 }, { name: 'eu-west', gateways: 2 }],
   regionDistances: 'us-east/eu-west=75',
-  channelServers: 2,
-  presenceServers: 1,
-  jaeger: false,
   env: { RTM_POST_RATE: '10000' },
   progress: say,
 });
 const stop = async () => {
-  await cluster.stop();
-  if (process.env.RTM_KEEP_TEST_STATE) say(`state and logs kept in ${stateDir}`);
-  else rmSync(stateDir, { recursive: true, force: true });
+  if (await dispose()) say(`state and logs kept in ${stateDir}`);
 };
 process.on('SIGINT', () => void stop().then(() => process.exit(130)));
 

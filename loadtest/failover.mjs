@@ -6,33 +6,18 @@
 // loadtest/results/FAILOVER.md (and a JSON file beside it).
 //
 //   node loadtest/failover.mjs [--rounds 3]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Cluster, testPorts, BROKER_OVERRIDES } from '@rtm/launcher';
+import { scratchCluster, BROKER_OVERRIDES } from '@rtm/launcher';
 import { saveResults } from './results.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 3) || 3;
 const session = process.env.RTM_CS_SESSION_TIMEOUT_MS ?? '1000';
 const heartbeat = process.env.RTM_CS_HEARTBEAT_MS ?? '100';
-const stateDir = mkdtempSync(join(tmpdir(), 'rtm-failover-'));
-const cluster = new Cluster({
-  stateDir,
-  toolsDir: process.env.RTM_TOOLS_DIR ?? join(root, '.tools'),
-  ports: await testPorts(),
+const { cluster, dispose: stop } = await scratchCluster('failover', {
   regions: [{ name: 'us-east', gateways: 1 }],
   channelServers: 3,
-  presenceServers: 1,
-  jaeger: false,
   env: { RTM_CS_SESSION_TIMEOUT_MS: session, RTM_CS_HEARTBEAT_MS: heartbeat },
   progress: (l) => console.log(`[failover] ${l}`),
 });
-const stop = async () => {
-  await cluster.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-};
 process.on('SIGINT', () => void stop().then(() => process.exit(130)));
 
 const results = [];

@@ -6,38 +6,26 @@
 // Starts its own cluster on free ports; appends figures to loadtest/results/PRESENCE.md.
 //
 //   node loadtest/presence.mjs [--users 10000] [--watch 20] [--changes 200]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { Cluster, testPorts } from '@rtm/launcher';
+import { scratchCluster } from '@rtm/launcher';
 import { saveResults } from './results.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, fallback) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
 const N = arg('users', 10_000);
 const W = arg('watch', 20);
 const C = arg('changes', 200);
-const stateDir = mkdtempSync(join(tmpdir(), 'rtm-presence-'));
-const cluster = new Cluster({
-  stateDir,
-  toolsDir: process.env.RTM_TOOLS_DIR ?? join(root, '.tools'),
-  ports: await testPorts(),
-  regions: [{ name: 'us-east', gateways: 1 }, { name: 'eu-west', gateways: 1 }],
+const say = (l) => console.log(`[presence] ${l}`);
+const { cluster, dispose } = await scratchCluster('presence', {
   channelServers: 1,
   presenceServers: 2,
-  jaeger: false,
   demoUsers: ['bench'],
   demoChannels: ['bench'],
-  progress: (l) => console.log(`[presence] ${l}`),
+  progress: say,
 });
-const say = (l) => console.log(`[presence] ${l}`);
 const sockets = [];
 const stop = async () => {
   for (const s of sockets) s.terminate();
-  await cluster.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await dispose();
 };
 process.on('SIGINT', () => void stop().then(() => process.exit(130)));
 

@@ -1,7 +1,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareTs } from '@rtm/protocol';
-import { RtmClient, eventually, startTestCluster, type TestCluster } from './harness.js';
+import { RtmClient, eventually, startTestCluster, type DemoUser, type TestCluster } from './harness.js';
 
 // Catch-up after a disconnect (docs/protocol.md): a client that reconnects with `since`
 // gets every message it missed, in order, exactly once, then live ones, whether the missed
@@ -13,19 +13,13 @@ const SENDS_PER_SENDER = 60;
 /** Spacing of one sender's posts, so the drop lands mid-stream ("over a few seconds"). */
 const SEND_INTERVAL_MS = 40;
 
-interface Member {
-  id: string;
-  name: string;
-  token: string;
-}
-
 type Since = Record<string, string>;
 type Via = 'rtm.connect body' | 'websocket url';
 
 let t: TestCluster;
 
 /** Calls a Web API method that must succeed, waiting out a 429 as its Retry-After says (a real client would). */
-async function call(who: Member, method: string, args: Record<string, unknown>): Promise<Record<string, any>> {
+async function call(who: DemoUser, method: string, args: Record<string, unknown>): Promise<Record<string, any>> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const res = await fetch(`${t.info.webApi}${method}`, {
       method: 'POST',
@@ -43,7 +37,7 @@ async function call(who: Member, method: string, args: Record<string, unknown>):
   throw new Error(`${method} as ${who.name}: still rate limited`);
 }
 
-async function post(who: Member, channel: string, text: string): Promise<string> {
+async function post(who: DemoUser, channel: string, text: string): Promise<string> {
   return (await call(who, 'chat.postMessage', { channel, text })).ts as string;
 }
 
@@ -55,7 +49,7 @@ class PostingRound {
   readonly posted = new Map<string, string[]>();
   readonly done: Promise<void>;
 
-  constructor(readonly tag: string, senders: Member[], channels: string[]) {
+  constructor(readonly tag: string, senders: DemoUser[], channels: string[]) {
     for (const c of channels) this.posted.set(c, []);
     const start = Date.now();
     this.done = Promise.all(
@@ -85,7 +79,7 @@ class PostingRound {
 class Reader {
   readonly connections: RtmClient[] = [];
 
-  constructor(readonly who: Member, readonly channels: string[]) {}
+  constructor(readonly who: DemoUser, readonly channels: string[]) {}
 
   get current(): RtmClient {
     return this.connections.at(-1)!;
@@ -104,7 +98,7 @@ class Reader {
     const client = new RtmClient(url);
     this.connections.push(client);
     await client.opened;
-    await client.until('hello', (ev) => ev.some((e) => e.type === 'hello'));
+    await client.hello();
   }
 
   async drop(): Promise<void> {
@@ -133,7 +127,7 @@ class Reader {
 }
 
 /** Every message of a channel through `conversations.history` pages, oldest first. */
-async function fullHistory(who: Member, channel: string): Promise<Array<Record<string, any>>> {
+async function fullHistory(who: DemoUser, channel: string): Promise<Array<Record<string, any>>> {
   const messages: Array<Record<string, any>> = [];
   let cursor = '';
   for (let page = 0; ; page++) {
@@ -157,13 +151,13 @@ function assertStrictlyIncreasing(ts: string[], what: string): void {
 }
 
 describe('catch-up after a disconnect', { timeout: 240_000 }, () => {
-  let senders: Member[];
-  let reader: Member;
+  let senders: DemoUser[];
+  let reader: DemoUser;
   let channels: string[];
 
   before(async () => {
     t = await startTestCluster({ env: { RTM_HISTORY_LIMIT: String(HISTORY_LIMIT) } });
-    const users = t.info.demo.users as Member[];
+    const users = t.info.demo.users;
     senders = users.slice(0, 3);
     reader = users[3]!;
     channels = t.info.demo.channels.map((c) => c.id);

@@ -39,7 +39,7 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
       channels.push(r.channel.id);
     }
     clients = await Promise.all(t.info.demo.users.map((u, i) => t.connect(u.token, { region: i % 2 ? 'eu-west' : 'us-east' })));
-    for (const c of clients) await c.until('hello', (ev) => ev.some((e) => e.type === 'hello'));
+    for (const c of clients) await c.hello();
     const first = clients[0]!;
     first.ws.on('message', (data) => {
       const e = JSON.parse(data.toString());

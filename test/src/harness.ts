@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { Cluster, REPO_ROOT, testPorts, type ClusterInfo, type ClusterOptions } from '@rtm/launcher';
+import { scratchCluster, type Cluster, type ClusterInfo, type ClusterOptions, type DemoWorkspace } from '@rtm/launcher';
+
+/** One of the demo users the launcher creates, with its token. */
+export type DemoUser = DemoWorkspace['users'][number];
 
 /** A running test cluster and helpers to talk to it. */
 export interface TestCluster {
@@ -23,17 +23,7 @@ export interface TestCluster {
  * and stops it in `after`, so nothing is shared or left behind.
  */
 export async function startTestCluster(options: Partial<ClusterOptions> = {}): Promise<TestCluster> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'rtm-test-'));
-  const cluster = new Cluster({
-    stateDir,
-    toolsDir: process.env.RTM_TOOLS_DIR ?? join(REPO_ROOT, '.tools'),
-    ports: await testPorts(),
-    regions: [{ name: 'us-east', gateways: 1 }, { name: 'eu-west', gateways: 1 }],
-    channelServers: 2,
-    presenceServers: 1,
-    jaeger: false,
-    ...options,
-  });
+  const { cluster, stateDir, dispose } = await scratchCluster('test', options);
   let info: ClusterInfo;
   try {
     info = await cluster.start();
@@ -67,8 +57,7 @@ export async function startTestCluster(options: Partial<ClusterOptions> = {}): P
       return client;
     },
     stop: async () => {
-      await cluster.stop();
-      if (!process.env.RTM_KEEP_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
+      await dispose();
     },
   };
 }
@@ -148,6 +137,11 @@ export class RtmClient {
         });
       });
     }
+  }
+
+  /** Waits for the gateway's `hello`: the connection is ready for frames. */
+  async hello(): Promise<void> {
+    await this.until('hello', (ev) => ev.some((e) => e.type === 'hello'));
   }
 
   /** Sends a frame with a fresh id; returns the id. */

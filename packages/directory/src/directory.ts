@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { directoryKey, type DirectoryEntry } from '@rtm/protocol';
-import { TOPICS, type Bus, type Subscription } from '@rtm/bus';
+import { CompactedFollower, TOPICS, type Bus } from '@rtm/bus';
 import { DirectoryView } from './directory-view.js';
 
 /** One applied directory record, with what the key held before. */
@@ -17,7 +17,7 @@ export interface DirectoryChange {
  */
 export class Directory {
   readonly view = new DirectoryView();
-  private subscription: Subscription | undefined;
+  private readonly follower: CompactedFollower;
   private readonly barriers = new Map<string, () => void>();
   private readonly listeners: Array<(change: DirectoryChange) => void> = [];
   private started = false;
@@ -34,29 +34,26 @@ export class Directory {
     return undefined;
   }
 
-  constructor(private readonly bus: Bus) {}
+  constructor(private readonly bus: Bus) {
+    this.follower = new CompactedFollower(bus, TOPICS.directory.name, (key, value) => this.applyRecord(key, value));
+  }
 
   /** Reads the whole topic, then keeps following it. Resolves once caught up. */
   async start(): Promise<void> {
-    this.subscription = await this.bus.follow({
-      topics: [TOPICS.directory.name],
-      from: 'beginning',
-      onRecords: (records) => {
-        for (const r of records) {
-          if (r.key?.startsWith('barrier:')) {
-            this.barriers.get(r.key)?.();
-            this.barriers.delete(r.key);
-            continue;
-          }
-          if (r.key) {
-            const previous = this.started && this.listeners.length > 0 ? this.previous(r.key) : undefined;
-            this.view.apply(r.key, r.value);
-            if (this.started) for (const l of this.listeners) l({ key: r.key, value: r.value, previous });
-          }
-        }
-      },
-    });
+    await this.follower.start();
     this.markStarted();
+  }
+
+  /** One `rtm.directory` record: a barrier releases its `sync` caller; the rest is the view's. */
+  private applyRecord(key: string, value: unknown): void {
+    if (key.startsWith('barrier:')) {
+      this.barriers.get(key)?.();
+      this.barriers.delete(key);
+      return;
+    }
+    const previous = this.started && this.listeners.length > 0 ? this.previous(key) : undefined;
+    this.view.apply(key, value);
+    if (this.started) for (const l of this.listeners) l({ key, value, previous });
   }
 
   /** Marks the initial replay done: listeners hear what follows. */
@@ -107,7 +104,7 @@ export class Directory {
     await this.sync();
   }
 
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }

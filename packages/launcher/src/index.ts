@@ -2,3 +2,4 @@ export { Cluster, REPO_ROOT, type ClusterInfo, type ClusterOptions, type Process
 export { defaultPorts, testPorts, parseRegions, type ClusterPorts, type RegionSpec } from './cluster-config.js';
 export { KafkaBroker, BROKER_OVERRIDES, kafkaLibsDir, type BrokerOptions } from './kafka-broker.js';
 export { JaegerServer, jaegerBinary, type JaegerOptions } from './jaeger-server.js';
+export { scratchCluster, type ScratchCluster } from './scratch-cluster.js';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ManagedProcess, portOpen, waitFor } from '@rtm/process';
+import { portOpen } from '@rtm/process';
+import { LocalServer } from './local-server.js';
 
 const run = promisify(execFile);
 
@@ -48,22 +49,14 @@ export function kafkaLibsDir(toolsDir: string): string {
 }
 
 /** A single-node Apache Kafka broker+controller in KRaft mode on 127.0.0.1. */
-export class KafkaBroker {
-  readonly host: string;
-  private process: ManagedProcess | undefined;
-
+export class KafkaBroker extends LocalServer {
   constructor(private readonly options: BrokerOptions) {
-    this.host = options.host ?? '127.0.0.1';
+    super(options.host);
   }
 
   /** `host:port` for clients. */
   get bootstrap(): string {
     return `${this.host}:${this.options.port}`;
-  }
-
-  /** Pid of the JVM, once started. */
-  get pid(): number | undefined {
-    return this.process?.pid;
   }
 
   get logFile(): string {
@@ -127,19 +120,10 @@ export class KafkaBroker {
       while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url').slice(0, 22);
       await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000 });
     }
-    this.process = new ManagedProcess({
-      name: 'kafka',
-      command: 'java',
-      args: [...this.javaArgs(log4j), 'kafka.Kafka', server],
-      logFile: this.logFile,
-      guarded: true,
-      stopTimeoutMs: 30_000,
-    });
-    await this.process.start();
-    await waitFor(`Kafka on ${this.bootstrap}`, timeoutMs, async () => {
-      if (!this.process?.running) throw new Error(`Kafka exited; see ${this.logFile}`);
-      return (await portOpen(this.host, this.options.port)) ? true : undefined;
-    }, 200);
+    await this.launch(
+      { name: 'kafka', command: 'java', args: [...this.javaArgs(log4j), 'kafka.Kafka', server], logFile: this.logFile, stopTimeoutMs: 30_000 },
+      { what: `Kafka on ${this.bootstrap}`, timeoutMs, exited: `Kafka exited; see ${this.logFile}`, answers: () => portOpen(this.host, this.options.port) },
+    );
   }
 
   /** Sends a signal to the JVM (fault tests). */
@@ -150,10 +134,5 @@ export class KafkaBroker {
   /** Resolves when the JVM exits. */
   waitExit(): Promise<number | null> {
     return this.process?.waitExit() ?? Promise.resolve(null);
-  }
-
-  /** Stops the broker cleanly (controlled shutdown), killing it if it hangs. */
-  async stop(): Promise<void> {
-    await this.process?.stop();
   }
 }

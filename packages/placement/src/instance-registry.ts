@@ -1,5 +1,5 @@
 import { InstanceRecord } from '@rtm/protocol';
-import { TOPICS, type Bus, type Subscription } from '@rtm/bus';
+import { CompactedFollower, TOPICS, type Bus } from '@rtm/bus';
 
 /** An instance is considered lost when its heartbeat is older than this. */
 export const INSTANCE_STALE_MS = 5_000;
@@ -20,18 +20,15 @@ export class InstanceRegistry {
   private readonly instances = new Map<string, InstanceRecord>();
   /** Clients handed to a gateway since its last heartbeat. */
   private readonly assigned = new Map<string, number>();
-  private subscription: Subscription | undefined;
+  private readonly follower: CompactedFollower;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(bus: Bus) {
+    this.follower = new CompactedFollower(bus, TOPICS.instances.name, (key, value) => this.apply(key, value));
+  }
 
-  async start(): Promise<void> {
-    this.subscription = await this.bus.follow({
-      topics: [TOPICS.instances.name],
-      from: 'beginning',
-      onRecords: (records) => {
-        for (const r of records) this.apply(r.key, r.value);
-      },
-    });
+  /** Replays `rtm.instances`, then follows it. Resolves once caught up. */
+  start(): Promise<void> {
+    return this.follower.start();
   }
 
   /** Applies one `rtm.instances` record (exposed for unit tests). */
@@ -70,7 +67,7 @@ export class InstanceRegistry {
       .sort((a, b) => a.load - b.load || a.id.localeCompare(b.id));
   }
 
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DirectoryView } from '@rtm/directory';
-import { InstanceRegistry, INSTANCE_STALE_MS, type InstanceView } from './instance-registry.js';
+import type { InstanceRecord } from '@rtm/protocol';
+import { INSTANCE_STALE_MS, type InstanceView } from './instance-registry.js';
 import { RegionMap, UNKNOWN_DISTANCE, pickGateway, type Placement } from './regions.js';
+import { PlacementFixture, gatewayRecord, type GatewayHeartbeat } from './testing.js';
 
 // ---------------------------------------------------------------- RegionMap
 
@@ -67,69 +68,48 @@ test('RegionMap.toString round-trips through parse', () => {
 
 // ---------------------------------------------------------------- pickGateway
 
-function gateway(id: string, region: string, connections: number, extra: { state?: string; heartbeatAt?: number } = {}) {
-  return {
-    id,
-    role: 'gateway',
-    region,
-    url: `http://${id}:8080`,
-    wsUrl: `ws://${id}:8080/ws`,
-    pid: 100,
-    state: extra.state ?? 'serving',
-    startedAt: 1,
-    heartbeatAt: extra.heartbeatAt ?? Date.now(),
-    stats: { connections },
-  };
+const DISTANCES = 'us-east/eu-west=75,eu-west/ap-south=120,us-east/ap-south=200';
+
+/** A gateway's heartbeat reporting `connections`. */
+function gateway(id: string, region: string, connections: number, heartbeat: Omit<GatewayHeartbeat, 'stats'> = {}) {
+  return gatewayRecord(id, region, { ...heartbeat, stats: { connections } });
 }
 
-function placement(spec = 'us-east/eu-west=75,eu-west/ap-south=120,us-east/ap-south=200'): Placement & { instances: InstanceRegistry; directory: DirectoryView } {
-  return { instances: new InstanceRegistry({} as never), directory: new DirectoryView(), regions: RegionMap.parse(spec) };
+/** A placement over the three usual regions whose gateways just sent these heartbeats. */
+function placementWith(...gateways: InstanceRecord[]): PlacementFixture {
+  return new PlacementFixture(DISTANCES).announce(...gateways);
 }
 
-function drain(view: DirectoryView, scope: 'region' | 'gateway', name: string): string {
-  const key = `drain:${scope}:${name}`;
-  assert.equal(view.apply(key, { kind: 'drain', scope, name, rate: 100, at: 1 }), true);
-  return key;
+/** Asserts which gateway the clients of each region are sent to (undefined: none). */
+function assertPicks(p: Placement, expected: Record<string, string | undefined>, message?: string): void {
+  const picked = Object.fromEntries(Object.keys(expected).map((region) => [region, pickGateway(p, region)?.id]));
+  assert.deepEqual(picked, expected, message);
 }
 
 test('pickGateway picks a gateway of the caller\'s own region when it is healthy', () => {
-  const p = placement();
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0));
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 50));
-  p.instances.apply('gw-ap', gateway('gw-ap', 'ap-south', 0));
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-us');
-  assert.equal(pickGateway(p, 'eu-west')?.id, 'gw-eu');
-  assert.equal(pickGateway(p, 'ap-south')?.id, 'gw-ap');
+  const p = placementWith(gateway('gw-eu', 'eu-west', 0), gateway('gw-us', 'us-east', 50), gateway('gw-ap', 'ap-south', 0));
+  assertPicks(p, { 'us-east': 'gw-us', 'eu-west': 'gw-eu', 'ap-south': 'gw-ap' });
 });
 
 test('pickGateway picks the least loaded gateway of the region', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', 30));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', 10));
-  p.instances.apply('gw-c', gateway('gw-c', 'us-east', 20));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0));
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-b');
+  const p = placementWith(gateway('gw-a', 'us-east', 30), gateway('gw-b', 'us-east', 10), gateway('gw-c', 'us-east', 20), gateway('gw-eu', 'eu-west', 0));
+  assertPicks(p, { 'us-east': 'gw-b' });
 });
 
 test('noteAssigned shifts the choice until the next heartbeat record resets it', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', 10));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', 12));
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-a');
+  const p = placementWith(gateway('gw-a', 'us-east', 10), gateway('gw-b', 'us-east', 12));
+  assertPicks(p, { 'us-east': 'gw-a' });
   p.instances.noteAssigned('gw-a', 3);
-  const picked = pickGateway(p, 'us-east');
-  assert.equal(picked?.id, 'gw-b');
+  assertPicks(p, { 'us-east': 'gw-b' });
   assert.equal(p.instances.get('gw-a')?.load, 13);
   // gw-a's heartbeat still reports 10 connections: the assignments are forgotten.
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', 10));
+  p.announce(gateway('gw-a', 'us-east', 10));
   assert.equal(p.instances.get('gw-a')?.load, 10);
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-a');
+  assertPicks(p, { 'us-east': 'gw-a' });
 });
 
 test('noteAssigned one at a time spreads a burst over equal gateways', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', 0));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', 0));
+  const p = placementWith(gateway('gw-a', 'us-east', 0), gateway('gw-b', 'us-east', 0));
   const counts: Record<string, number> = {};
   for (let i = 0; i < 10; i++) {
     const g = pickGateway(p, 'us-east');
@@ -141,73 +121,53 @@ test('noteAssigned one at a time spreads a burst over equal gateways', () => {
 });
 
 test('pickGateway skips a drained region and goes to the nearest other region', () => {
-  const p = placement();
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0));
-  p.instances.apply('gw-ap', gateway('gw-ap', 'ap-south', 0));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 500));
-  const key = drain(p.directory, 'region', 'us-east');
+  const p = placementWith(gateway('gw-us', 'us-east', 0), gateway('gw-ap', 'ap-south', 0), gateway('gw-eu', 'eu-west', 500));
+  const key = p.drain('region', 'us-east');
   // eu-west is at 75, ap-south at 200: the nearer one wins even though it is busier.
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-eu');
-  assert.equal(pickGateway(p, 'ap-south')?.id, 'gw-ap');
+  assertPicks(p, { 'us-east': 'gw-eu', 'ap-south': 'gw-ap' });
   p.directory.apply(key, null);
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-us');
+  assertPicks(p, { 'us-east': 'gw-us' });
 });
 
 test('pickGateway skips a gateway drained by name, staying in the region when it can', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', 0));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', 40));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0));
-  const key = drain(p.directory, 'gateway', 'gw-a');
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-b');
-  drain(p.directory, 'gateway', 'gw-b');
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-eu');
+  const p = placementWith(gateway('gw-a', 'us-east', 0), gateway('gw-b', 'us-east', 40), gateway('gw-eu', 'eu-west', 0));
+  const key = p.drain('gateway', 'gw-a');
+  assertPicks(p, { 'us-east': 'gw-b' });
+  p.drain('gateway', 'gw-b');
+  assertPicks(p, { 'us-east': 'gw-eu' });
   p.directory.apply(key, null);
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-a');
+  assertPicks(p, { 'us-east': 'gw-a' });
 });
 
 test('pickGateway falls back to an unconfigured region when nothing nearer is left', () => {
-  const p = placement('us-east/eu-west=75');
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0));
-  p.instances.apply('gw-mars', gateway('gw-mars', 'mars', 0));
-  drain(p.directory, 'region', 'us-east');
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-mars');
+  const p = new PlacementFixture('us-east/eu-west=75').announce(gateway('gw-us', 'us-east', 0), gateway('gw-mars', 'mars', 0));
+  p.drain('region', 'us-east');
+  assertPicks(p, { 'us-east': 'gw-mars' });
 });
 
 test('pickGateway skips gateways that are not serving', () => {
-  for (const state of ['draining', 'drained', 'starting', 'stopping']) {
-    const p = placement();
-    p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0, { state }));
-    p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 100));
-    assert.equal(pickGateway(p, 'us-east')?.id, 'gw-eu', `state ${state}`);
+  for (const state of ['draining', 'drained', 'starting', 'stopping'] as const) {
+    const p = placementWith(gateway('gw-us', 'us-east', 0, { state }), gateway('gw-eu', 'eu-west', 100));
+    assertPicks(p, { 'us-east': 'gw-eu' }, `state ${state}`);
   }
 });
 
 test('pickGateway skips gateways whose heartbeat is stale', () => {
-  const p = placement();
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 }));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 100));
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-eu');
+  const p = placementWith(gateway('gw-us', 'us-east', 0, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 }), gateway('gw-eu', 'eu-west', 100));
+  assertPicks(p, { 'us-east': 'gw-eu' });
   // A fresh heartbeat brings it back.
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0));
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-us');
+  p.announce(gateway('gw-us', 'us-east', 0));
+  assertPicks(p, { 'us-east': 'gw-us' });
 });
 
 test('pickGateway skips gateways without a websocket url and non-gateway roles', () => {
-  const p = placement();
-  const noWs: Record<string, unknown> = gateway('gw-a', 'us-east', 0);
-  delete noWs.wsUrl;
-  p.instances.apply('gw-a', noWs);
-  p.instances.apply('ch-1', { ...gateway('ch-1', 'us-east', 0), role: 'channel' });
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0));
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-eu');
+  const { wsUrl: _, ...noWs } = gateway('gw-a', 'us-east', 0);
+  const p = placementWith(noWs, { ...gateway('ch-1', 'us-east', 0), role: 'channel' }, gateway('gw-eu', 'eu-west', 0));
+  assertPicks(p, { 'us-east': 'gw-eu' });
 });
 
 test('pickGateway leaves out what skip excludes', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', 0));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', 10));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0));
+  const p = placementWith(gateway('gw-a', 'us-east', 0), gateway('gw-b', 'us-east', 10), gateway('gw-eu', 'eu-west', 0));
   const seen: string[] = [];
   const skipA = (g: InstanceView) => {
     seen.push(g.id);
@@ -219,26 +179,18 @@ test('pickGateway leaves out what skip excludes', () => {
 });
 
 test('pickGateway returns undefined when nothing is left', () => {
-  const empty = placement();
-  assert.equal(pickGateway(empty, 'us-east'), undefined);
+  assertPicks(placementWith(), { 'us-east': undefined }, 'no gateway at all');
 
-  const p = placement();
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0, { state: 'draining' }));
-  p.instances.apply('gw-ap', gateway('gw-ap', 'ap-south', 0, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1 }));
-  drain(p.directory, 'region', 'us-east');
-  assert.equal(pickGateway(p, 'us-east'), undefined);
-  assert.equal(pickGateway(p, 'eu-west'), undefined);
+  const p = placementWith(gateway('gw-us', 'us-east', 0), gateway('gw-eu', 'eu-west', 0, { state: 'draining' }), gateway('gw-ap', 'ap-south', 0, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1 }));
+  p.drain('region', 'us-east');
+  assertPicks(p, { 'us-east': undefined, 'eu-west': undefined });
 
-  const q = placement();
-  q.instances.apply('gw-us', gateway('gw-us', 'us-east', 0));
+  const q = placementWith(gateway('gw-us', 'us-east', 0));
   assert.equal(pickGateway(q, 'us-east', () => true), undefined);
 });
 
 test('a removed instance (tombstone) is no longer picked', () => {
-  const p = placement();
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', 0));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', 0));
+  const p = placementWith(gateway('gw-us', 'us-east', 0), gateway('gw-eu', 'eu-west', 0));
   p.instances.apply('gw-us', null);
-  assert.equal(pickGateway(p, 'us-east')?.id, 'gw-eu');
+  assertPicks(p, { 'us-east': 'gw-eu' });
 });

@@ -1,34 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DirectoryView } from '@rtm/directory';
-import { InstanceRegistry, INSTANCE_STALE_MS, RegionMap, type Placement } from '@rtm/placement';
+import type { InstanceRecord } from '@rtm/protocol';
+import { INSTANCE_STALE_MS, PlacementFixture, gatewayRecord, type GatewayHeartbeat } from '@rtm/placement';
 import { regionReports, type RegionReport } from './region-report.js';
 
-function gateway(id: string, region: string, stats: Record<string, number>, extra: { state?: string; heartbeatAt?: number } = {}) {
-  return {
-    id,
-    role: 'gateway',
-    region,
-    url: `http://${id}:8080`,
-    wsUrl: `ws://${id}:8080/ws`,
-    pid: 100,
-    state: extra.state ?? 'serving',
-    startedAt: 1,
-    heartbeatAt: extra.heartbeatAt ?? Date.now(),
-    stats,
-  };
+const DISTANCES = 'us-east/eu-west=75,eu-west/ap-south=120';
+const STALE_HEARTBEAT = { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 };
+
+/** A gateway's heartbeat reporting `stats`. */
+function gateway(id: string, region: string, stats: Record<string, number>, heartbeat: Omit<GatewayHeartbeat, 'stats'> = {}): InstanceRecord {
+  return gatewayRecord(id, region, { ...heartbeat, stats });
 }
 
-function placement(): Placement & { instances: InstanceRegistry; directory: DirectoryView } {
-  return {
-    instances: new InstanceRegistry({} as never),
-    directory: new DirectoryView(),
-    regions: RegionMap.parse('us-east/eu-west=75,eu-west/ap-south=120'),
-  };
+function placementWith(...gateways: InstanceRecord[]): PlacementFixture {
+  return new PlacementFixture(DISTANCES).announce(...gateways);
 }
 
-function drainRegion(view: DirectoryView, name: string, at: number, rate = 50): void {
-  assert.equal(view.apply(`drain:region:${name}`, { kind: 'drain', scope: 'region', name, rate, at }), true);
+/** A placement where us-east was drained at `at` (at 50 clients a second), and these gateways' heartbeats. */
+function usEastDrained(at: number, ...gateways: InstanceRecord[]): PlacementFixture {
+  const p = placementWith(...gateways);
+  p.drain('region', 'us-east', { at, rate: 50 });
+  return p;
 }
 
 function region(reports: RegionReport[], name: string): RegionReport {
@@ -37,12 +29,14 @@ function region(reports: RegionReport[], name: string): RegionReport {
   return r;
 }
 
+
 test('a region without a drain entry is serving, with summed figures', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 10, subscriptions: 4 }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 5, channels: 3 }));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', { connections: 7 }));
-  p.instances.apply('ch-1', { ...gateway('ch-1', 'ap-south', { connections: 99 }), role: 'channel' });
+  const p = placementWith(
+    gateway('gw-a', 'us-east', { connections: 10, subscriptions: 4 }),
+    gateway('gw-b', 'us-east', { connections: 5, channels: 3 }),
+    gateway('gw-eu', 'eu-west', { connections: 7 }),
+    { ...gateway('ch-1', 'ap-south', { connections: 99 }), role: 'channel' },
+  );
   const reports = regionReports(p);
   assert.deepEqual(reports.map((r) => r.name), ['eu-west', 'us-east'], 'only regions with gateways, sorted');
   const us = region(reports, 'us-east');
@@ -56,10 +50,7 @@ test('a region without a drain entry is serving, with summed figures', () => {
 });
 
 test('distances to the other regions come from the region map', () => {
-  const p = placement();
-  p.instances.apply('gw-us', gateway('gw-us', 'us-east', {}));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', {}));
-  p.instances.apply('gw-ap', gateway('gw-ap', 'ap-south', {}));
+  const p = placementWith(gateway('gw-us', 'us-east', {}), gateway('gw-eu', 'eu-west', {}), gateway('gw-ap', 'ap-south', {}));
   const reports = regionReports(p);
   assert.deepEqual(region(reports, 'eu-west').distances, { 'ap-south': 120, 'us-east': 75 });
   assert.deepEqual(region(reports, 'us-east').distances, { 'ap-south': p.regions.distance('us-east', 'ap-south'), 'eu-west': 75 });
@@ -67,11 +58,12 @@ test('distances to the other regions come from the region map', () => {
 });
 
 test('a drained region whose gateway still has connections is draining', () => {
-  const p = placement();
   const at = Date.now() - 10_000;
-  drainRegion(p.directory, 'us-east', at);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 30, drainStartedAt: at + 100, drainMoved: 10, drainRate: 50 }, { state: 'draining' }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at + 200, drainMoved: 10, drainRate: 50, drainFinishedAt: at + 900 }, { state: 'drained' }));
+  const p = usEastDrained(
+    at,
+    gateway('gw-a', 'us-east', { connections: 30, drainStartedAt: at + 100, drainMoved: 10, drainRate: 50 }, { state: 'draining' }),
+    gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at + 200, drainMoved: 10, drainRate: 50, drainFinishedAt: at + 900 }, { state: 'drained' }),
+  );
   const us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'draining');
   assert.ok(us.drain);
@@ -92,36 +84,32 @@ test('a drained region whose gateway still has connections is draining', () => {
 });
 
 test('a drained region is draining while a gateway is in state draining, even with 0 connections', () => {
-  const p = placement();
-  const at = Date.now() - 10_000;
-  drainRegion(p.directory, 'us-east', at);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 0 }, { state: 'draining' }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 0 }, { state: 'drained' }));
+  const p = usEastDrained(
+    Date.now() - 10_000,
+    gateway('gw-a', 'us-east', { connections: 0 }, { state: 'draining' }),
+    gateway('gw-b', 'us-east', { connections: 0 }, { state: 'drained' }),
+  );
   const us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'draining');
   assert.equal(us.drain?.remaining, 0);
 });
 
 test('a drained region whose gateways still serve is draining (the entry was just written)', () => {
-  const p = placement();
-  drainRegion(p.directory, 'us-east', Date.now());
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 4 }));
-  const us = region(regionReports(p), 'us-east');
+  const us = region(regionReports(usEastDrained(Date.now(), gateway('gw-a', 'us-east', { connections: 4 }))), 'us-east');
   assert.equal(us.state, 'draining');
-  assert.equal(us.drain?.moved, 0);
-  assert.equal(us.drain?.remaining, 4);
-  assert.equal(us.drain?.progress, 0);
+  assert.deepEqual([us.drain?.moved, us.drain?.remaining, us.drain?.progress], [0, 4, 0], 'moved, remaining, progress');
 });
 
 test('a region is drained once every live gateway is drained with no connection left', () => {
-  const p = placement();
   const at = Date.now() - 60_000;
-  drainRegion(p.directory, 'us-east', at);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 0, drainStartedAt: at + 50, drainFinishedAt: at + 3_000, drainMoved: 40, drainRate: 50 }, { state: 'drained' }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at + 80, drainFinishedAt: at + 4_500, drainMoved: 60, drainRate: 50 }, { state: 'drained' }));
-  // A dead gateway of the region does not hold the region in draining.
-  p.instances.apply('gw-c', gateway('gw-c', 'us-east', { connections: 25 }, { state: 'draining', heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 }));
-  p.instances.apply('gw-eu', gateway('gw-eu', 'eu-west', { connections: 100 }));
+  const p = usEastDrained(
+    at,
+    gateway('gw-a', 'us-east', { connections: 0, drainStartedAt: at + 50, drainFinishedAt: at + 3_000, drainMoved: 40, drainRate: 50 }, { state: 'drained' }),
+    gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at + 80, drainFinishedAt: at + 4_500, drainMoved: 60, drainRate: 50 }, { state: 'drained' }),
+    // A dead gateway of the region does not hold the region in draining.
+    gateway('gw-c', 'us-east', { connections: 25 }, { state: 'draining', ...STALE_HEARTBEAT }),
+    gateway('gw-eu', 'eu-west', { connections: 100 }),
+  );
   const reports = regionReports(p);
   const us = region(reports, 'us-east');
   assert.equal(us.state, 'drained');
@@ -135,11 +123,12 @@ test('a region is drained once every live gateway is drained with no connection 
 });
 
 test('a drained region has no duration when a gateway did not report finishing', () => {
-  const p = placement();
   const at = Date.now() - 60_000;
-  drainRegion(p.directory, 'us-east', at);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 0, drainStartedAt: at + 50, drainFinishedAt: at + 3_000, drainMoved: 40 }, { state: 'drained' }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at + 80, drainMoved: 60 }, { state: 'drained' }));
+  const p = usEastDrained(
+    at,
+    gateway('gw-a', 'us-east', { connections: 0, drainStartedAt: at + 50, drainFinishedAt: at + 3_000, drainMoved: 40 }, { state: 'drained' }),
+    gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at + 80, drainMoved: 60 }, { state: 'drained' }),
+  );
   const us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'drained');
   assert.equal(us.drain?.durationMs, undefined);
@@ -147,12 +136,13 @@ test('a drained region has no duration when a gateway did not report finishing',
 });
 
 test('a drain run that started long before the entry is not counted', () => {
-  const p = placement();
   const at = Date.now() - 10_000;
-  drainRegion(p.directory, 'us-east', at);
-  // gw-old drained (e.g. for a shutdown) well before this region drain; gw-new works for it.
-  p.instances.apply('gw-old', gateway('gw-old', 'us-east', { connections: 0, drainStartedAt: at - 60_000, drainFinishedAt: at - 50_000, drainMoved: 1_000 }, { state: 'drained' }));
-  p.instances.apply('gw-new', gateway('gw-new', 'us-east', { connections: 15, drainStartedAt: at - 1_000, drainMoved: 5 }, { state: 'draining' }));
+  const p = usEastDrained(
+    at,
+    // gw-old drained (e.g. for a shutdown) well before this region drain; gw-new works for it.
+    gateway('gw-old', 'us-east', { connections: 0, drainStartedAt: at - 60_000, drainFinishedAt: at - 50_000, drainMoved: 1_000 }, { state: 'drained' }),
+    gateway('gw-new', 'us-east', { connections: 15, drainStartedAt: at - 1_000, drainMoved: 5 }, { state: 'draining' }),
+  );
   let us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'draining');
   assert.equal(us.drain?.moved, 5, 'only the run within 2 s of the entry counts');
@@ -160,7 +150,7 @@ test('a drain run that started long before the entry is not counted', () => {
   assert.equal(us.drain?.progress, 0.25);
 
   // Once everything is drained the old run's finish time does not make the duration negative.
-  p.instances.apply('gw-new', gateway('gw-new', 'us-east', { connections: 0, drainStartedAt: at - 1_000, drainFinishedAt: at + 2_000, drainMoved: 20 }, { state: 'drained' }));
+  p.announce(gateway('gw-new', 'us-east', { connections: 0, drainStartedAt: at - 1_000, drainFinishedAt: at + 2_000, drainMoved: 20 }, { state: 'drained' }));
   us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'drained');
   assert.equal(us.drain?.moved, 20);
@@ -168,21 +158,21 @@ test('a drain run that started long before the entry is not counted', () => {
 });
 
 test('a run started just past the 2 s margin before the entry is left out', () => {
-  const p = placement();
   const at = Date.now() - 10_000;
-  drainRegion(p.directory, 'us-east', at);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 10, drainStartedAt: at - 2_001, drainMoved: 7 }, { state: 'draining' }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at - 2_000, drainMoved: 10 }, { state: 'draining' }));
+  const p = usEastDrained(
+    at,
+    gateway('gw-a', 'us-east', { connections: 10, drainStartedAt: at - 2_001, drainMoved: 7 }, { state: 'draining' }),
+    gateway('gw-b', 'us-east', { connections: 0, drainStartedAt: at - 2_000, drainMoved: 10 }, { state: 'draining' }),
+  );
   const us = region(regionReports(p), 'us-east');
-  assert.equal(us.drain?.moved, 10);
-  assert.equal(us.drain?.remaining, 10);
-  assert.equal(us.drain?.progress, 0.5);
+  assert.deepEqual([us.drain?.moved, us.drain?.remaining, us.drain?.progress], [10, 10, 0.5], 'moved, remaining, progress');
 });
 
 test('dead gateways report state lost and are left out of the sums', () => {
-  const p = placement();
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 10, subscriptions: 3 }));
-  p.instances.apply('gw-dead', gateway('gw-dead', 'us-east', { connections: 40, subscriptions: 9 }, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 }));
+  const p = placementWith(
+    gateway('gw-a', 'us-east', { connections: 10, subscriptions: 3 }),
+    gateway('gw-dead', 'us-east', { connections: 40, subscriptions: 9 }, STALE_HEARTBEAT),
+  );
   const us = region(regionReports(p), 'us-east');
   const dead = us.gateways.find((g) => g.id === 'gw-dead');
   assert.equal(dead?.state, 'lost');
@@ -194,19 +184,14 @@ test('dead gateways report state lost and are left out of the sums', () => {
 });
 
 test('a region with only dead gateways is still listed', () => {
-  const p = placement();
-  p.instances.apply('gw-dead', gateway('gw-dead', 'ap-south', { connections: 40 }, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 }));
-  const reports = regionReports(p);
-  const ap = region(reports, 'ap-south');
+  const ap = region(regionReports(placementWith(gateway('gw-dead', 'ap-south', { connections: 40 }, STALE_HEARTBEAT))), 'ap-south');
   assert.equal(ap.connections, 0);
   assert.equal(ap.gateways[0]?.state, 'lost');
 });
 
 test('a gateway drained by name is flagged, and its region keeps serving', () => {
-  const p = placement();
-  assert.equal(p.directory.apply('drain:gateway:gw-a', { kind: 'drain', scope: 'gateway', name: 'gw-a', rate: 10, at: Date.now() }), true);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 3 }, { state: 'draining' }));
-  p.instances.apply('gw-b', gateway('gw-b', 'us-east', { connections: 5 }));
+  const p = placementWith(gateway('gw-a', 'us-east', { connections: 3 }, { state: 'draining' }), gateway('gw-b', 'us-east', { connections: 5 }));
+  p.drain('gateway', 'gw-a', { rate: 10 });
   const us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'serving');
   assert.equal(us.drain, undefined);
@@ -215,12 +200,10 @@ test('a gateway drained by name is flagged, and its region keeps serving', () =>
 });
 
 test('undrain (tombstone) brings the region back to serving', () => {
-  const p = placement();
-  drainRegion(p.directory, 'us-east', Date.now() - 1_000);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 0 }, { state: 'drained' }));
+  const p = usEastDrained(Date.now() - 1_000, gateway('gw-a', 'us-east', { connections: 0 }, { state: 'drained' }));
   assert.equal(region(regionReports(p), 'us-east').state, 'drained');
   p.directory.apply('drain:region:us-east', null);
-  p.instances.apply('gw-a', gateway('gw-a', 'us-east', { connections: 0 }));
+  p.announce(gateway('gw-a', 'us-east', { connections: 0 }));
   const us = region(regionReports(p), 'us-east');
   assert.equal(us.state, 'serving');
   assert.equal(us.drain, undefined);
