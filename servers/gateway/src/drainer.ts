@@ -1,10 +1,12 @@
-import { TOPICS, inboxTopic, type Bus } from '@rtm/bus';
+import { TOPICS, inboxTopic } from '@rtm/bus';
 import type { Requester } from '@rtm/rpc';
-import { CLOSE_CODES, type DrainEvent, type DirectoryEntry } from '@rtm/protocol';
+import type { DrainEvent, DirectoryEntry } from '@rtm/protocol';
 import type { TokenSigner } from '@rtm/directory';
 import { pickGateway, type InstanceView, type Placement } from '@rtm/placement';
 import type { InstanceAnnouncer, Logger } from '@rtm/runtime';
-import type { Gateway } from './gateway.js';
+import { sleep, systemClock, type Clock } from './clock.js';
+import type { MigrationPort } from './migration.js';
+import type { RecordPublisher } from './ports.js';
 
 /** How long a client has to use the `reconnect_url` it was given. */
 const RECONNECT_TICKET_TTL_MS = 60_000;
@@ -16,28 +18,32 @@ const HANDOFF_TIMEOUT_MS = 5_000;
  * Steps that may be waiting at once for their handoff answer and resume-point write (about
  * 5 s of them): the rate, not Kafka's latency under load, should set the pace.
  */
-const MAX_STEPS_IN_FLIGHT = 50;
+export const MAX_STEPS_IN_FLIGHT = 50;
 
 /** A gateway that refused or missed a handoff is not asked again for this long. */
-const AVOID_MS = 5_000;
+export const AVOID_MS = 5_000;
 
 /** Settings of a {@link Drainer}. */
 export interface DrainerOptions {
   gatewayId: string;
   region: string;
-  gateway: Gateway;
-  bus: Bus;
-  requester: Requester;
+  /** The gateway's sessions, as a drain moves them. */
+  migration: MigrationPort;
+  bus: RecordPublisher;
+  /** Reply addresses for handoff requests. */
+  requester: Pick<Requester, 'expect'>;
   placement: Placement;
   signer: TokenSigner;
   /** Writes directory entries (the resume points of moved connections). */
   writeDirectory: (entries: DirectoryEntry[]) => Promise<void>;
-  announcer: InstanceAnnouncer;
+  announcer: Pick<InstanceAnnouncer, 'setState'>;
   log: Logger;
   /** Clients moved per second when the drain entry does not say. */
   defaultRate: number;
   /** Length of one step; each step moves `rate × tickMs / 1000` clients. */
   tickMs?: number;
+  /** Paces the steps and times the avoidance of refusing gateways. */
+  clock?: Clock;
 }
 
 type Cause = DrainEvent['cause'];
@@ -68,8 +74,11 @@ export class Drainer {
   private shuttingDown = false;
   private readonly avoid = new Map<string, number>();
   private last: Run | undefined;
+  private readonly clock: Clock;
 
-  constructor(private readonly o: DrainerOptions) {}
+  constructor(private readonly o: DrainerOptions) {
+    this.clock = o.clock ?? systemClock();
+  }
 
   /** Whether this gateway takes clients (and handoffs). */
   get accepting(): boolean {
@@ -99,10 +108,9 @@ export class Drainer {
     this.shuttingDown = true;
     if (this.run) this.run.stop = true;
     await this.loop;
-    this.begin('shutdown', rate, Date.now() + deadlineMs);
+    this.begin('shutdown', rate, this.clock.now() + deadlineMs);
     await this.loop;
-    this.o.gateway.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown');
-    await this.o.gateway.flushPresence();
+    await this.o.migration.closeRemaining();
   }
 
   /** Drain figures for the instance record. */
@@ -113,7 +121,7 @@ export class Drainer {
   }
 
   private begin(cause: Cause, rate: number, deadline: number | undefined): void {
-    const run: Run = { cause, rate, startedAt: Date.now(), clients: this.o.gateway.stats().connections ?? 0, moved: 0, dropped: 0, finishedAt: undefined, deadline, stop: false };
+    const run: Run = { cause, rate, startedAt: this.clock.now(), clients: this.o.migration.connections(), moved: 0, dropped: 0, finishedAt: undefined, deadline, stop: false };
     this.run = run;
     this.last = run;
     this.o.log.info('draining', { cause, rate, clients: run.clients });
@@ -128,19 +136,19 @@ export class Drainer {
     const inflight = new Set<Promise<void>>();
     let waitingSaid = false;
     while (!run.stop) {
-      if (run.deadline !== undefined && Date.now() >= run.deadline) break;
+      if (run.deadline !== undefined && this.clock.now() >= run.deadline) break;
       if (inflight.size >= MAX_STEPS_IN_FLIGHT) {
         await Promise.race(inflight);
         continue;
       }
-      const stepEnd = Date.now() + tickMs;
-      const ids = this.o.gateway.movable();
+      const stepEnd = this.clock.now() + tickMs;
+      const ids = this.o.migration.movable();
       if (ids.length === 0) {
-        if (inflight.size === 0 && (this.o.gateway.stats().connections ?? 0) === 0) {
+        if (inflight.size === 0 && this.o.migration.connections() === 0) {
           if (run.cause === 'shutdown') break;
           if (run.finishedAt === undefined) this.finish(run);
         }
-        await sleepUntil(stepEnd);
+        await this.sleepUntil(stepEnd);
         continue;
       }
       if (run.finishedAt !== undefined) {
@@ -154,27 +162,27 @@ export class Drainer {
         if (run.cause === 'shutdown') break;
         if (!waitingSaid) this.o.log.warn('no healthy gateway to move clients to; waiting');
         waitingSaid = true;
-        await sleepUntil(Date.now() + 500);
+        await sleep(this.clock, 500);
         continue;
       }
       waitingSaid = false;
-      this.o.gateway.setMoving(batch, true);
+      this.o.migration.setMoving(batch, true);
       this.o.placement.instances.noteAssigned(target.id, batch.length);
       const step: Promise<void> = this.moveBatch(batch, target)
         .then((n) => void (run.moved += n))
         .finally(() => inflight.delete(step));
       inflight.add(step);
-      await sleepUntil(stepEnd);
+      await this.sleepUntil(stepEnd);
     }
     await Promise.all(inflight);
     if (run.cause === 'shutdown') {
-      run.dropped = this.o.gateway.stats().connections ?? 0;
+      run.dropped = this.o.migration.connections();
       this.finish(run);
     }
   }
 
   private finish(run: Run): void {
-    run.finishedAt = Date.now();
+    run.finishedAt = this.clock.now();
     this.o.log.info('drained', { cause: run.cause, moved: run.moved, dropped: run.dropped, ms: run.finishedAt - run.startedAt });
     this.event('drain_finished', run);
     if (run.cause !== 'shutdown') void this.o.announcer.setState('drained').catch(() => undefined);
@@ -182,7 +190,7 @@ export class Drainer {
 
   /** The nearest healthy gateway other than this one and those that just refused. */
   private target(): InstanceView | undefined {
-    const now = Date.now();
+    const now = this.clock.now();
     return pickGateway(this.o.placement, this.o.region, (g) => g.id === this.o.gatewayId || (this.avoid.get(g.id) ?? 0) > now);
   }
 
@@ -193,29 +201,30 @@ export class Drainer {
    */
   private async moveBatch(ids: string[], target: InstanceView): Promise<number> {
     try {
-      await this.handoff(target.id, this.o.gateway.channelsOfSessions(ids));
+      await this.handoff(target.id, this.o.migration.channelsOfSessions(ids));
     } catch (err) {
       this.o.log.warn('handoff refused; trying another gateway', { target: target.id, error: String(err) });
-      this.avoid.set(target.id, Date.now() + AVOID_MS);
-      this.o.gateway.setMoving(ids, false);
+      this.avoid.set(target.id, this.clock.now() + AVOID_MS);
+      this.o.migration.setMoving(ids, false);
       return 0;
     }
-    this.o.gateway.freeze(ids);
+    this.o.migration.freeze(ids);
     const states = ids.flatMap((id) => {
-      const st = this.o.gateway.handoffState(id);
+      const st = this.o.migration.handoffState(id);
       return st ? [[id, st] as const] : [];
     });
     // For clients that will reconnect through rtm.connect rather than their reconnect_url
     // (Slack's RTMClient does): where they resume, written before they are told to go.
-    const now = Date.now();
+    const now = this.clock.now();
     const resumes: DirectoryEntry[] = states.flatMap(([, st]) => (st.tokenId ? [{ kind: 'resume' as const, token_id: st.tokenId, user: st.user, since: st.since, at: now, expires_at: now + RECONNECT_TICKET_TTL_MS }] : []));
     if (resumes.length > 0) await this.o.writeDirectory(resumes).catch((err) => this.o.log.warn('resume points not written', { error: String(err) }));
     for (const [id, st] of states) {
       const ticket = this.o.signer.issueTicket(
         { user: st.user, team: st.team, gateway: target.id, ...(st.tokenId ? { tokenId: st.tokenId } : {}), batchPresence: st.batchPresence, since: st.since, handoff: true, ...(st.presenceSub.length ? { presenceSub: st.presenceSub } : {}) },
         RECONNECT_TICKET_TTL_MS,
+        this.clock.now(),
       );
-      this.o.gateway.moveOut(id, `${target.wsUrl}?ticket=${encodeURIComponent(ticket)}`);
+      this.o.migration.moveOut(id, `${target.wsUrl}?ticket=${encodeURIComponent(ticket)}`);
     }
     return states.length;
   }
@@ -228,12 +237,11 @@ export class Drainer {
   }
 
   private event(type: DrainEvent['type'], run: Run): void {
-    const e: DrainEvent = { type, instance: this.o.gatewayId, region: this.o.region, cause: run.cause, clients: type === 'drain_started' ? run.clients : run.moved, dropped: run.dropped, startedAt: run.startedAt, at: Date.now() };
+    const e: DrainEvent = { type, instance: this.o.gatewayId, region: this.o.region, cause: run.cause, clients: type === 'drain_started' ? run.clients : run.moved, dropped: run.dropped, startedAt: run.startedAt, at: this.clock.now() };
     void this.o.bus.publish([{ topic: TOPICS.events.name, key: this.o.gatewayId, value: e }]).catch(() => undefined);
   }
-}
 
-function sleepUntil(at: number): Promise<void> {
-  const ms = at - Date.now();
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+  private sleepUntil(at: number): Promise<void> {
+    return sleep(this.clock, at - this.clock.now());
+  }
 }

@@ -1,2 +1,6 @@
-export { Gateway, type GatewayOptions, type SessionIdentity } from './gateway.js';
+export { Gateway, type GatewayOptions } from './gateway.js';
+export type { SessionIdentity } from './sessions.js';
 export type { ClientTransport } from './client-transport.js';
+export type { ChannelPort, DirectoryReader, HistoryPort, PresencePort, RecordPublisher } from './ports.js';
+export type { HandoffState, MigrationPort } from './migration.js';
+export { systemClock, type Clock, type Timer } from './clock.js';

@@ -1,10 +1,20 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE_CODES, isTs, resumeKey } from '@rtm/protocol';
+import { CLOSE_CODES, InvalidSince, parseSince, resumeKey, type RtmError, type Since } from '@rtm/protocol';
 import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
-import type { Logger } from '@rtm/runtime';
+import { answerHealth, type Logger } from '@rtm/runtime';
 import type { Gateway } from './gateway.js';
+
+/** What the listener needs of the gateway: sessions opened, fed and closed. */
+export type SessionHost = Pick<Gateway, 'open' | 'onFrame' | 'close'>;
+
+/** What the listener needs of the directory: users known, caught up, resume points spent. */
+export interface ListenerDirectory {
+  readonly view: { user(id: string): unknown };
+  sync(): Promise<void>;
+  write: Directory['write'];
+}
 
 /** Settings of a {@link WsListener}. */
 export interface WsListenerOptions {
@@ -12,8 +22,8 @@ export interface WsListenerOptions {
   host: string;
   port: number;
   signer: TokenSigner;
-  directory: Directory;
-  gateway: Gateway;
+  directory: ListenerDirectory;
+  gateway: SessionHost;
   log: Logger;
   /** JSON for `/stats`. */
   stats: () => Record<string, unknown>;
@@ -38,10 +48,7 @@ export class WsListener {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
-      const path = (req.url ?? '').split('?')[0];
-      if (path === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      else if (path === '/stats') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, ...this.o.stats() }));
-      else res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
+      if (!answerHealth(req, res, this.o.stats)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
     });
     this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     // A drain sends thousands of clients here within seconds: a deep accept queue keeps
@@ -59,17 +66,12 @@ export class WsListener {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    const claims = await this.admit(url.searchParams.get('ticket') ?? '');
-    const since = parseSince(url.searchParams.get('since'));
-    if (claims && since) claims.since = { ...claims.since, ...since };
+    const admitted = admission(await this.admit(url.searchParams.get('ticket') ?? ''), url.searchParams.get('since'));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!claims) {
-        // Slack sends an error event before closing on a bad connection URL.
-        ws.send(JSON.stringify({ type: 'error', error: { code: 1, msg: 'invalid_auth' } }));
-        ws.close(CLOSE_CODES.invalidTicket.code, 'invalid_auth');
-        return;
-      }
-      this.attach(ws, claims);
+      if (admitted.ok) return this.attach(ws, admitted.claims);
+      // Slack sends an error event before closing on a bad connection URL.
+      ws.send(JSON.stringify({ type: 'error', error: admitted.error }));
+      ws.close(admitted.error.code, admitted.reason);
     });
   }
 
@@ -120,14 +122,26 @@ export class WsListener {
   }
 }
 
-/** The `since` URL parameter: a JSON object of channel id to last seen `ts`; malformed is ignored. */
-function parseSince(raw: string | null): Record<string, string> | undefined {
-  if (!raw) return undefined;
+/** An upgrade's outcome: a session with these claims, or a refusal (an error event, then the close). */
+export type Admission = { ok: true; claims: TicketClaims } | { ok: false; error: RtmError; reason: string };
+
+/**
+ * Decides an upgrade from the ticket's claims (`undefined`: not admitted) and the URL's
+ * `since`, which adds to the ticket's own. A refusal's error code is the close code that
+ * follows it, so a client reading only events sees the same reason as one reading the close.
+ */
+export function admission(claims: TicketClaims | undefined, sinceParam: string | null): Admission {
+  if (!claims) return refusal(CLOSE_CODES.invalidTicket.code, 'invalid_auth');
+  let since: Since | undefined;
   try {
-    const v = JSON.parse(raw) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-    return Object.fromEntries(Object.entries(v).filter(([, ts]) => isTs(ts)) as Array<[string, string]>);
-  } catch {
-    return undefined;
+    since = parseSince(sinceParam);
+  } catch (err) {
+    if (err instanceof InvalidSince) return refusal(CLOSE_CODES.protocolViolation.code, 'invalid_since', err.message);
+    throw err;
   }
+  return { ok: true, claims: since ? { ...claims, since: { ...claims.since, ...since } } : claims };
+}
+
+function refusal(code: number, reason: string, detail?: string): Admission {
+  return { ok: false, error: { code, msg: detail ? `${reason}: ${detail}` : reason }, reason };
 }

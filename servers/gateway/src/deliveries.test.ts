@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { harness, FakeTransport, inRecord } from './fakes.js';
+
+test('membership events apply in the channel\'s order: the leaver gets nothing after, the joiner everything after', async (t) => {
+  const { gateway, member, deliver } = harness(t);
+  member('U01', 'C1');
+  member('U02', 'C2');
+  const leaver = new FakeTransport();
+  const joiner = new FakeTransport();
+  await gateway.open({ user: 'U01', team: 'T1' }, leaver);
+  await gateway.open({ user: 'U02', team: 'T1' }, joiner);
+  deliver('C1', '1.000001');
+  const membership = (type: string, user: string) => {
+    const record = { type: 'deliver' as const, channel: 'C1', event: { type, user, channel: 'C1', channel_type: 'C', team: 'T1' } };
+    gateway.deliver(record, inRecord(record));
+  };
+  membership('member_joined_channel', 'U02');
+  membership('member_left_channel', 'U01');
+  deliver('C1', '1.000002');
+  assert.deepEqual(leaver.messages('C1'), ['1.000001']);
+  assert.equal(leaver.frames.filter((f) => f.type === 'channel_left').length, 1);
+  assert.equal(leaver.frames.some((f) => f.type === 'member_joined_channel'), true, 'it saw the join, sequenced before its leave');
+  assert.deepEqual(joiner.messages('C1'), ['1.000002']);
+  assert.equal(joiner.frames.filter((f) => f.type === 'channel_joined').length, 1);
+  assert.equal(joiner.frames.some((f) => f.type === 'member_joined_channel'), false, 'not told of its own join');
+});
+
+test('typing goes to the other members only', async (t) => {
+  const { gateway, member } = harness(t);
+  member('U01', 'C1');
+  member('U02', 'C1');
+  const typer = new FakeTransport();
+  const other = new FakeTransport();
+  await gateway.open({ user: 'U01', team: 'T1' }, typer);
+  await gateway.open({ user: 'U02', team: 'T1' }, other);
+  const record = { type: 'deliver' as const, channel: 'C1', event: { type: 'user_typing', channel: 'C1', user: 'U01' } };
+  gateway.deliver(record, inRecord(record));
+  assert.deepEqual(other.frames.at(-1), { type: 'user_typing', channel: 'C1', user: 'U01' });
+  assert.equal(typer.frames.some((f) => f.type === 'user_typing'), false);
+  assert.equal(gateway.stats().deliveries, 1);
+});

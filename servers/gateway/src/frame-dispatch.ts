@@ -1,0 +1,118 @@
+import { ROOT_CONTEXT, SpanKind, propagation, trace, type Context } from '@opentelemetry/api';
+import { RTM_ERROR, parseClientFrame, type Ack, type ClientFrame, type RtmError } from '@rtm/protocol';
+import { RequestFailed, RequestTimeout } from '@rtm/rpc';
+import type { Logger } from '@rtm/runtime';
+import type { DirectorySync } from './directory-sync.js';
+import type { ChannelPort, DirectoryReader, PresencePort } from './ports.js';
+import type { PresenceWatch } from './presence-watch.js';
+import type { Session, SessionTable } from './sessions.js';
+
+const tracer = trace.getTracer('rtm-gateway');
+
+/** Settings of {@link FrameDispatch}. */
+export interface FrameDispatchOptions {
+  sessions: SessionTable;
+  link: ChannelPort;
+  presence: PresencePort;
+  presenceWatch: PresenceWatch;
+  directory: DirectoryReader;
+  directorySync: DirectorySync;
+  log: Logger;
+}
+
+/** Turns client frames into commands for the channel and presence servers, and answers them. */
+export class FrameDispatch {
+  private readonly counters = { framesIn: 0, badFrames: 0, posts: 0 };
+
+  constructor(private readonly o: FrameDispatchOptions) {}
+
+  /** Handles one text frame from a client. Never throws: bad input becomes an error reply. */
+  async onFrame(sessionId: string, raw: string): Promise<void> {
+    const s = this.o.sessions.get(sessionId);
+    if (!s) return;
+    this.counters.framesIn++;
+    const parsed = parseClientFrame(raw);
+    if (!parsed.ok) {
+      this.counters.badFrames++;
+      this.replyError(s, parsed.replyTo, parsed.error);
+      return;
+    }
+    try {
+      await this.dispatch(s, parsed.frame);
+    } catch (err) {
+      this.o.log.error('frame handling failed', { error: String(err) });
+      const id = 'id' in parsed.frame ? parsed.frame.id : undefined;
+      this.replyError(s, id, { code: RTM_ERROR.internal, msg: 'internal error' });
+    }
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.counters };
+  }
+
+  private async dispatch(s: Session, frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'ping': {
+        const { type: _t, id, ...extra } = frame as { type: 'ping'; id?: number | string; [k: string]: unknown };
+        this.o.sessions.push(s, { type: 'pong', ...(id !== undefined ? { reply_to: id } : {}), ...extra });
+        return;
+      }
+      case 'message':
+        return this.post(s, frame);
+      case 'typing': {
+        const denied = this.checkChannel(s, frame.channel);
+        if (denied) return this.replyError(s, frame.id, denied);
+        await this.o.link.send({ type: 'typing', channel: frame.channel, user: s.user });
+        return;
+      }
+      case 'presence_sub':
+        await this.o.presenceWatch.watch(s, frame.ids);
+        return;
+      case 'presence_query': {
+        await this.o.directorySync.knowUsers(frame.ids);
+        const mine = frame.ids.filter((id) => this.o.directory.user(id)?.team === s.team);
+        const states = await Promise.all(mine.map(async (user) => ({ user, state: await this.o.presence.query(user) })));
+        for (const { user, state } of states) this.o.presenceWatch.pushChange(s, user, state.presence);
+        return;
+      }
+    }
+  }
+
+  private async post(s: Session, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
+    const denied = this.checkChannel(s, frame.channel);
+    if (denied) return this.replyError(s, frame.id, denied);
+    this.counters.posts++;
+    const span = tracer.startSpan('gateway.rtm.message', { kind: SpanKind.SERVER, attributes: { 'rtm.channel': frame.channel, 'rtm.user': s.user } }, clientContext(frame.traceparent));
+    try {
+      const threadTs = frame.thread_ts ? { thread_ts: frame.thread_ts } : {};
+      const result = await this.o.link.post({ channel: frame.channel, team: s.team, user: s.user, text: frame.text, ...threadTs }, trace.setSpan(ROOT_CONTEXT, span));
+      span.setAttribute('rtm.ts', result.ts);
+      this.o.sessions.push(s, { ok: true, reply_to: frame.id, ts: result.ts, text: frame.text } satisfies Ack);
+    } catch (err) {
+      const error =
+        err instanceof RequestTimeout
+          ? { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' }
+          : { code: RTM_ERROR.internal, msg: err instanceof RequestFailed ? err.code : 'post failed' };
+      this.replyError(s, frame.id, error);
+    } finally {
+      span.end();
+    }
+  }
+
+  private checkChannel(s: Session, channel: string): RtmError | undefined {
+    const c = this.o.directory.channel(channel);
+    if (!c || c.team !== s.team || !this.o.directory.isMember(channel, s.user)) return { code: RTM_ERROR.channelNotFound, msg: 'channel_not_found' };
+    if (c.is_archived) return { code: RTM_ERROR.isArchived, msg: 'is_archived' };
+    return undefined;
+  }
+
+  private replyError(s: Session, replyTo: number | string | undefined, error: RtmError): void {
+    if (replyTo === undefined) this.o.sessions.push(s, { type: 'error', error });
+    else this.o.sessions.push(s, { ok: false, reply_to: replyTo, error } satisfies Ack);
+  }
+}
+
+/** A client may continue its own trace by sending `traceparent` in the frame. */
+function clientContext(traceparent: string | undefined): Context {
+  return traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+}

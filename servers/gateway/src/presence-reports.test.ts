@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deferred, harness, flush, FakeTransport } from './fakes.js';
+import { MOVED_PRESENCE_GRACE_MS } from './migration.js';
+
+test('a plain close reports presence closed at once', async (t) => {
+  const { gateway, bus, member } = harness(t);
+  member('U01', 'C1');
+  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  gateway.close(id);
+  await flush();
+  assert.deepEqual(bus.connectionReports(id), ['open', 'closed']);
+});
+
+test('a moved client\'s closed report goes out by itself once the 5 s grace period is over', async (t) => {
+  const { gateway, bus, clock, member } = harness(t);
+  member('U01', 'C1');
+  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  gateway.migration.moveOut(id, 'ws://gw-2/rtm?ticket=x');
+  clock.advance(MOVED_PRESENCE_GRACE_MS - 1);
+  await flush();
+  assert.deepEqual(bus.connectionReports(id), ['open']);
+  clock.advance(1);
+  await flush();
+  assert.deepEqual(bus.connectionReports(id), ['open', 'closed']);
+  await gateway.flushPresence();
+  assert.deepEqual(bus.connectionReports(id), ['open', 'closed'], 'not sent twice');
+});
+
+test('a closed report follows its open one even when the open one is slow to be written', async (t) => {
+  const { gateway, bus, member } = harness(t);
+  member('U01', 'C1');
+  const slow = deferred<void>();
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (records) => {
+    await slow.promise;
+    return publish(records);
+  };
+  const opening = gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  await flush();
+  bus.publish = publish;
+  const id = await opening;
+  gateway.close(id);
+  await flush();
+  assert.deepEqual(bus.connectionReports(id), []);
+  slow.resolve();
+  await flush();
+  assert.deepEqual(bus.connectionReports(id), ['open', 'closed']);
+});
+
+test('roll calls name every connection, at once and then every interval', async (t) => {
+  const { gateway, presence, clock, member } = harness(t);
+  member('U01', 'C1');
+  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  gateway.startRollCalls(2_000);
+  assert.deepEqual(presence.rollCalls, [[{ user: 'U01', conn: id }]]);
+  clock.advance(1_999);
+  assert.equal(presence.rollCalls.length, 1);
+  gateway.close(id);
+  clock.advance(1);
+  assert.deepEqual(presence.rollCalls, [[{ user: 'U01', conn: id }], []]);
+  gateway.stopTimers();
+  clock.advance(10_000);
+  assert.equal(presence.rollCalls.length, 2);
+});
