@@ -1,24 +1,12 @@
 import { Router, type Request, type Response, type NextFunction, type RequestHandler } from 'express';
-import { sameSecret, type Directory, type TokenSigner } from '@rtm/directory';
-import type { Placement } from '@rtm/placement';
-import type { OpsLog } from './ops-log.js';
-import type { Workspace } from './workspace.js';
+import { sameSecret } from '@rtm/directory';
+import type { OperatorApiOptions } from './operator-options.js';
 import { clusterRoutes } from './operator-cluster.js';
 import { drainRoutes } from './operator-drains.js';
 import { userRoutes } from './operator-users.js';
 import { channelRoutes } from './operator-channels.js';
 
-/** Settings of the operator API. */
-export interface OperatorApiOptions {
-  operatorToken: string;
-  signer: TokenSigner;
-  directory: Directory;
-  workspace: Workspace;
-  placement: Placement;
-  ops: OpsLog;
-  /** Clients per second per gateway when a drain request does not say. */
-  defaultDrainRate: number;
-}
+export type { OperatorApiOptions } from './operator-options.js';
 
 function bearer(req: Request): string {
   const h = req.headers.authorization ?? '';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { channelObject } from '@rtm/protocol';
 import { ArgError, WebArgs } from './web-args.js';
-import type { OperatorApiOptions } from './operator-api.js';
+import type { OperatorApiOptions } from './operator-options.js';
 
 /** Operator routes that list and create channels and add members. */
 export function channelRoutes(o: Pick<OperatorApiOptions, 'directory' | 'workspace'>): Router {

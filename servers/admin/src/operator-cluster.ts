@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { OperatorApiOptions } from './operator-api.js';
+import type { OperatorApiOptions } from './operator-options.js';
 
 /** Operator routes that show the cluster: instances, the ring, events and failovers. */
 export function clusterRoutes(o: Pick<OperatorApiOptions, 'placement' | 'directory' | 'ops'>): Router {

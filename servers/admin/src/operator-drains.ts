@@ -3,7 +3,7 @@ import { drainKey } from '@rtm/protocol';
 import { pickGateway } from '@rtm/placement';
 import { regionReports } from './region-report.js';
 import { WebArgs } from './web-args.js';
-import type { OperatorApiOptions } from './operator-api.js';
+import type { OperatorApiOptions } from './operator-options.js';
 
 /** Operator routes that report regions and drain or undrain a region or one gateway. */
 export function drainRoutes(o: Pick<OperatorApiOptions, 'placement' | 'directory' | 'defaultDrainRate'>): Router {

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { userObject } from '@rtm/protocol';
 import { WebArgs } from './web-args.js';
-import type { OperatorApiOptions } from './operator-api.js';
+import type { OperatorApiOptions } from './operator-options.js';
 
 /** Operator routes that list and create users and issue or revoke their tokens. */
 export function userRoutes(o: Pick<OperatorApiOptions, 'directory' | 'workspace' | 'signer'>): Router {

@@ -1,0 +1,16 @@
+import type { Directory, TokenSigner } from '@rtm/directory';
+import type { Placement } from '@rtm/placement';
+import type { OpsLog } from './ops-log.js';
+import type { Workspace } from './workspace.js';
+
+/** Settings of the operator API; each route file takes the part it needs. */
+export interface OperatorApiOptions {
+  operatorToken: string;
+  signer: TokenSigner;
+  directory: Directory;
+  workspace: Workspace;
+  placement: Placement;
+  ops: OpsLog;
+  /** Clients per second per gateway when a drain request does not say. */
+  defaultDrainRate: number;
+}
