@@ -1,19 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ROOT_CONTEXT, propagation, type Context } from '@opentelemetry/api';
-import {
-  AssignerProtocol,
-  Kafka,
-  Partitioners,
-  logLevel,
-  type Admin,
-  type Consumer,
-  type IHeaders,
-  type KafkaMessage,
-  type LogEntry,
-  type PartitionAssigner,
-  type Producer,
-} from 'kafkajs';
-import type { Bus, FollowOptions, InRecord, OutRecord, PartitionWriter, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
+import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
+import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import type { TopicDefinition } from './topics.js';
 
 /** Settings of {@link KafkaBus}. */
@@ -27,13 +16,6 @@ export interface KafkaBusOptions {
 
 const LEVELS = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as const;
 const LEVEL_NAMES: Record<number, string> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
-
-// Consumers poll with a short wait: kafkajs only heartbeats between fetches, so the wait
-// bounds how fast a lost member is noticed and how long a delivery waits for a fetch.
-const MAX_WAIT_MS = 100;
-
-/** Longest a consume-transform-produce transaction may take before its producer is discarded. */
-const TRANSACTION_DEADLINE_MS = 15_000;
 
 /** The {@link Bus} on a real Kafka cluster, through kafkajs. */
 export class KafkaBus implements Bus {
@@ -195,150 +177,12 @@ export class KafkaBus implements Bus {
   }
 
   async process(options: ProcessOptions): Promise<Subscription> {
-    // One transactional producer per input partition. Its transactions run one at a time
-    // (a rebuild's marker and a batch of the previous generation can otherwise meet), and a
-    // producer whose transaction failed is thrown away: after a lost connection or a fence
-    // its state is unknown, and a fresh one re-initialises (and re-fences) cleanly.
-    interface Slot {
-      producer: Promise<Producer>;
-      queue: Promise<unknown>;
-    }
-    const producers = new Map<string, Slot>();
-    const slotFor = (id: string): Slot => {
-      let slot = producers.get(id);
-      if (!slot) {
-        const producer = (async () => {
-          const p = this.kafka.producer({
-            transactionalId: id,
-            idempotent: true,
-            maxInFlightRequests: 1,
-            transactionTimeout: 10_000,
-            createPartitioner: Partitioners.DefaultPartitioner,
-          });
-          await p.connect();
-          return p;
-        })();
-        slot = { producer, queue: Promise.resolve() };
-        producers.set(id, slot);
-      }
-      return slot;
-    };
-    const discard = (id: string, slot: Slot) => {
-      if (producers.get(id) === slot) producers.delete(id);
-      void slot.producer.then((p) => p.disconnect()).catch(() => undefined);
-    };
-    const inTransaction = (topic: string, partition: number, work: (tx: Awaited<ReturnType<Producer['transaction']>>) => Promise<void>): Promise<void> => {
-      const id = `${options.transactionalIdPrefix}-${topic}-${partition}`;
-      const slot = slotFor(id);
-      const run = slot.queue.then(async () => {
-        let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          // kafkajs can wait forever on a transaction the coordinator keeps busy; past the
-          // deadline the producer is thrown away and the work fails like any other.
-          const deadline = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`transaction of ${id} took over ${TRANSACTION_DEADLINE_MS} ms`)), TRANSACTION_DEADLINE_MS);
-          });
-          await Promise.race([
-            (async () => {
-              tx = await (await slot.producer).transaction();
-              await work(tx);
-              await tx.commit();
-            })(),
-            deadline,
-          ]);
-        } catch (err) {
-          await Promise.race([tx?.abort(), new Promise((r) => setTimeout(r, 2_000))]).catch(() => undefined);
-          discard(id, slot);
-          throw err;
-        } finally {
-          clearTimeout(timer);
-        }
-      });
-      slot.queue = run.catch(() => undefined);
-      return run;
-    };
-    const transactional = options.transactional !== false;
-    const writer: PartitionWriter = {
-      commit: (topic, partition, records) =>
-        transactional
-          ? inTransaction(topic, partition, async (tx) => {
-              if (records.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(records) });
-            })
-          : this.publish(records),
-    };
-
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: MAX_WAIT_MS,
-      sessionTimeout: options.sessionTimeoutMs ?? 6_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 500,
-      rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 6_000, 5_000),
-      // A failed batch means its partition's in-memory state is suspect: restart and rejoin at
-      // once (the partition is then rebuilt) rather than retrying the same batch for seconds.
-      retry: { retries: 0, initialRetryTime: 100, restartOnFailure: async () => true },
-      ...(options.assigner ? { partitionAssigners: [options.assigner as PartitionAssigner] } : {}),
-    });
-    await consumer.connect();
-    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: true });
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.options.log?.('error', 'kafkajs: consumer stopped for good', { groupId: options.groupId, error: String(event.payload.error) });
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assignment = event.payload.memberAssignment as Record<string, number[]>;
-      // Producers of partitions this instance no longer owns are closed, once their last
-      // transaction is done, so they cannot write.
-      const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${options.transactionalIdPrefix}-${t}-${p}`)));
-      for (const [id, slot] of producers) {
-        if (!owned.has(id)) {
-          producers.delete(id);
-          void slot.queue.then(() => slot.producer).then((producer) => producer.disconnect()).catch(() => undefined);
-        }
-      }
-      options.onAssignment(assignment, writer);
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const handed = {
-          topic: batch.topic,
-          partition: batch.partition,
-          records: batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m)),
-          heartbeat,
-        };
-        let out: OutRecord[];
-        try {
-          out = await options.handleBatch(handed, writer);
-          // The group may have moved the partition while the batch waited: writing now through
-          // its transactional id would fence the partition's new owner.
-          if (isStale() || !isRunning()) return;
-          const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          if (transactional) {
-            await inTransaction(batch.topic, batch.partition, async (tx) => {
-              if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
-              await tx.sendOffsets({ consumerGroupId: options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-            });
-          } else {
-            await this.publish(out);
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-          }
-        } catch (err) {
-          options.onAborted?.(handed, err);
-          // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin
-          // the consumer (the partition is rebuilt), never leave it stopped in a live process.
-          throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
-        }
-        options.onCommitted?.(handed);
-      },
-    });
+    const { consumer, producers } = await startProcess({ kafka: this.kafka, publish: (records) => this.publish(records), log: this.options.log }, options);
     const sub = this.track(consumer);
     return {
       stop: async () => {
         await sub.stop();
-        await Promise.all([...producers.values()].map((slot) => slot.producer.then((producer) => producer.disconnect()).catch(() => undefined)));
-        producers.clear();
+        await producers.closeAll();
       },
     };
   }
@@ -403,38 +247,6 @@ export class KafkaBus implements Bus {
     if (this.producer) await (await this.producer).disconnect().catch(() => undefined);
     if (this.adminClient) await (await this.adminClient).disconnect().catch(() => undefined);
   }
-}
-
-function toTopicMessages(records: OutRecord[]) {
-  const byTopic = new Map<string, Array<{ key: string; value: string | null; partition?: number; headers: IHeaders }>>();
-  for (const r of records) {
-    const headers: Record<string, string> = {};
-    if (r.context) propagation.inject(r.context, headers);
-    const list = byTopic.get(r.topic) ?? [];
-    list.push({
-      key: r.key,
-      value: r.value === null ? null : JSON.stringify(r.value),
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
-      headers,
-    });
-    byTopic.set(r.topic, list);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
-function toInRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
-  const carrier: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) carrier[k] = String(v);
-  let value: unknown = null;
-  if (m.value) {
-    try {
-      value = JSON.parse(m.value.toString('utf8'));
-    } catch {
-      value = { type: '__undecodable__' };
-    }
-  }
-  const context: Context = Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
-  return { topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value, timestamp: Number(m.timestamp), context };
 }
 
 /** Gives these partitions of one topic to the group's first member: a private reader. */

@@ -1,44 +1,66 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import type { Bus, FollowOptions, InRecord, OutRecord, PartitionWriter, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import type { Bus, FollowOptions, InRecord, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import { MemoryGroup, type MemoryBroker } from './bus-memory-group.js';
+import { keyPartition } from './partitioner.js';
 import type { TopicDefinition } from './topics.js';
 
-interface MemoryTopic {
-  partitions: InRecord[][];
+/** Settings of a {@link MemoryBus}. */
+export interface MemoryBusOptions {
+  /** Record timestamps, milliseconds since the epoch (default `Date.now`): tests move time by hand. */
+  now?: () => number;
 }
 
 /**
- * The {@link Bus} in memory, for unit tests of one class: ordered partitions, broadcast
- * followers and a single-member processor whose outputs are written atomically.
+ * The {@link Bus} in memory, for unit tests: keyed records land on the partitions Kafka's
+ * partitioner gives; followers see every record; consumer groups rebalance on every join and
+ * leave with kafkajs's assigners, commit outputs with offsets atomically and fence stale
+ * owners per transactional id; `readPartitions` waits for records as a Kafka reader does.
  */
 export class MemoryBus implements Bus {
-  private readonly topics = new Map<string, MemoryTopic>();
+  private readonly topics = new Map<string, InRecord[][]>();
   private readonly listeners = new Set<() => void>();
+  private readonly groups = new Map<string, MemoryGroup>();
+  private readonly epochs = new Map<string, number>();
   private queue: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly broker: MemoryBroker = {
+    partitions: (topic) => this.partitions(topic),
+    append: (records) => this.append(records),
+    enqueue: (step) => void (this.queue = this.queue.then(step).catch((err) => this.failed(err))),
+    onAppend: (listener) => {
+      this.listeners.add(listener);
+      return () => void this.listeners.delete(listener);
+    },
+    fence: (id) => {
+      const epoch = (this.epochs.get(id) ?? 0) + 1;
+      this.epochs.set(id, epoch);
+      return epoch;
+    },
+    isCurrent: (id, epoch) => this.epochs.get(id) === epoch,
+  };
 
-  async ensureTopics(topics: TopicDefinition[]): Promise<void> {
-    for (const t of topics) this.topic(t.name, t.partitions);
+  constructor(options: MemoryBusOptions = {}) {
+    this.now = options.now ?? Date.now;
   }
 
-  private topic(name: string, partitions = 1): MemoryTopic {
-    let t = this.topics.get(name);
-    if (!t) {
-      t = { partitions: Array.from({ length: partitions }, () => []) };
-      this.topics.set(name, t);
-    }
+  async ensureTopics(topics: TopicDefinition[]): Promise<void> {
+    for (const t of topics) if (!this.topics.has(t.name)) this.topics.set(t.name, Array.from({ length: t.partitions }, () => []));
+  }
+
+  private partitions(topic: string): InRecord[][] {
+    let t = this.topics.get(topic);
+    if (!t) this.topics.set(topic, (t = [[]]));
     return t;
   }
 
-  /** Partition of a key: a stable hash, as Kafka's partitioner would give. */
+  /** Partition of a key: Kafka's default partitioner over the topic's partition count. */
   partitionFor(topic: string, key: string): number {
-    const n = this.topic(topic).partitions.length;
-    let h = 0;
-    for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-    return Math.abs(h) % n;
+    return keyPartition(topic, key, this.partitions(topic).length);
   }
 
   /** Every record of a topic, partition by partition. */
   records(topic: string): InRecord[] {
-    return this.topic(topic).partitions.flat();
+    return this.partitions(topic).flat();
   }
 
   async publish(records: OutRecord[]): Promise<void> {
@@ -46,17 +68,21 @@ export class MemoryBus implements Bus {
   }
 
   private append(records: OutRecord[]): void {
-    for (const r of records) {
-      const t = this.topic(r.topic);
+    const placed = records.map((r) => {
       const partition = r.partition ?? this.partitionFor(r.topic, r.key);
-      const list = t.partitions[partition]!;
+      const list = this.partitions(r.topic)[partition];
+      if (!list) throw new Error(`${r.topic} has no partition ${partition}`);
+      return { r, partition, list };
+    });
+    // Checked before anything is written, so a bad record leaves the batch unwritten.
+    for (const { r, partition, list } of placed) {
       list.push({
         topic: r.topic,
         partition,
         offset: String(list.length),
         key: r.key,
-        value: JSON.parse(JSON.stringify(r.value ?? null)),
-        timestamp: Date.now(),
+        value: r.value === null ? null : JSON.parse(JSON.stringify(r.value)),
+        timestamp: this.now(),
         context: r.context ?? ROOT_CONTEXT,
       });
     }
@@ -64,11 +90,11 @@ export class MemoryBus implements Bus {
   }
 
   async offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
-    return this.topic(topic).partitions.map((p, partition) => ({ partition, low: '0', high: String(p.length) }));
+    return this.partitions(topic).map((p, partition) => ({ partition, low: '0', high: String(p.length) }));
   }
 
   async offsetForTime(topic: string, partition: number, timestampMs: number): Promise<string> {
-    const list = this.topic(topic).partitions[partition] ?? [];
+    const list = this.partitions(topic)[partition] ?? [];
     const i = list.findIndex((r) => r.timestamp >= timestampMs);
     return String(i === -1 ? list.length : i);
   }
@@ -76,12 +102,12 @@ export class MemoryBus implements Bus {
   async follow(options: FollowOptions): Promise<Subscription> {
     const positions = new Map<string, number>();
     for (const name of options.topics) {
-      this.topic(name).partitions.forEach((p, i) => positions.set(`${name}/${i}`, options.from === 'beginning' ? 0 : p.length));
+      this.partitions(name).forEach((p, i) => positions.set(`${name}/${i}`, options.from === 'beginning' ? 0 : p.length));
     }
-    const pump = () => {
-      this.queue = this.queue.then(async () => {
+    const pump = () =>
+      this.broker.enqueue(async () => {
         for (const name of options.topics) {
-          const parts = this.topic(name).partitions;
+          const parts = this.partitions(name);
           for (let i = 0; i < parts.length; i++) {
             const key = `${name}/${i}`;
             const from = positions.get(key) ?? 0;
@@ -92,58 +118,45 @@ export class MemoryBus implements Bus {
           }
         }
       });
-    };
-    this.listeners.add(pump);
+    const stop = this.broker.onAppend(pump);
     pump();
-    await this.queue;
-    return { stop: async () => void this.listeners.delete(pump) };
+    await this.settle();
+    return { stop: async () => stop() };
   }
 
   async process(options: ProcessOptions): Promise<Subscription> {
-    const committed = new Map<string, number>();
-    const assignment: Record<string, number[]> = {};
-    for (const name of options.topics) assignment[name] = this.topic(name).partitions.map((_, i) => i);
-    let stopped = false;
-    const writer: PartitionWriter = { commit: async (_topic, _partition, records) => this.append(records) };
-    options.onAssignment(assignment, writer);
-    const pump = () => {
-      this.queue = this.queue.then(async () => {
-        for (const name of options.topics) {
-          const parts = this.topic(name).partitions;
-          for (let i = 0; i < parts.length; i++) {
-            const key = `${name}/${i}`;
-            const from = committed.get(key) ?? 0;
-            const fresh = parts[i]!.slice(from);
-            if (fresh.length === 0 || stopped) continue;
-            const batch = { topic: name, partition: i, records: fresh, heartbeat: async () => undefined };
-            const out = await options.handleBatch(batch, writer);
-            committed.set(key, from + fresh.length);
-            this.append(out);
-            options.onCommitted?.(batch);
-          }
-        }
-      });
-    };
-    this.listeners.add(pump);
-    pump();
-    return {
-      stop: async () => {
-        stopped = true;
-        this.listeners.delete(pump);
-      },
-    };
+    let group = this.groups.get(options.groupId);
+    if (!group) this.groups.set(options.groupId, (group = new MemoryGroup(options.groupId, this.broker)));
+    return group.join(options);
   }
 
   async readPartitions(options: ReadPartitionsOptions): Promise<void> {
-    for (const [partition, offset] of options.from) {
-      const list = this.topic(options.topic).partitions[partition] ?? [];
-      if (!list.slice(Number(offset)).some((r) => options.onRecord(r))) {
-        throw new Error(`reading ${options.topic}/${partition}: stop condition never met`);
-      }
-    }
+    const positions = new Map([...options.from].map(([p, offset]) => [p, Number(offset)]));
+    if (positions.size === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const scan = () => {
+        for (const [p, from] of positions) {
+          const list = this.partitions(options.topic)[p] ?? [];
+          let i = from;
+          while (i < list.length && !options.onRecord(list[i]!)) i++;
+          if (i < list.length) positions.delete(p);
+          else positions.set(p, i);
+        }
+        if (positions.size === 0) finish();
+      };
+      const timer = setTimeout(() => finish(new Error(`reading ${options.topic} partitions ${[...positions.keys()].join(',')} timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+      const stop = this.broker.onAppend(scan);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        stop();
+        if (err) reject(err);
+        else resolve();
+      };
+      scan();
+    });
   }
 
-  /** Resolves once every record published so far has been handled. */
+  /** Resolves once every record published so far has been handed to followers and groups. */
   async settle(): Promise<void> {
     let before: Promise<void>;
     do {
@@ -152,7 +165,14 @@ export class MemoryBus implements Bus {
     } while (before !== this.queue);
   }
 
+  private failed(err: unknown): void {
+    // A follower's handler threw: Kafka would not stop the other consumers for it either.
+    process.stderr.write(`MemoryBus: a consumer step failed: ${String(err)}\n`);
+  }
+
   async close(): Promise<void> {
+    for (const g of this.groups.values()) g.close();
+    this.groups.clear();
     this.listeners.clear();
   }
 }

@@ -20,8 +20,8 @@ const CATCH_UP_PAGE = 500;
  */
 export class ChannelHistoryReader {
   constructor(
-    private readonly link: ChannelLink,
-    private readonly log: ChannelLogReader,
+    private readonly link: Pick<ChannelLink, 'history'>,
+    private readonly log: Pick<ChannelLogReader, 'between'>,
   ) {}
 
   /** One page, newest first, as `conversations.history` answers. */

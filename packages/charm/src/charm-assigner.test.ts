@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssignerProtocol } from 'kafkajs';
+import { MemoryBus } from '@rtm/bus';
 import { charmAssigner, type RingPlacement } from './charm-assigner.js';
 
 function member(memberId: string, instanceId: string) {
@@ -38,4 +39,28 @@ test('losing a member moves only its partitions', async () => {
   const a = await assign([['m-1', 'channel-1'], ['m-2', 'channel-2'], ['m-3', 'channel-3']]);
   const b = await assign([['m-1', 'channel-1'], ['m-3', 'channel-3']]);
   for (const m of ['m-1', 'm-3']) for (const p of a.byMember.get(m)!) assert.ok(b.byMember.get(m)!.includes(p), `partition ${p} left ${m}`);
+});
+
+test('on a bus, the group places partitions by instance id: a restarted server gets its own back', async () => {
+  const bus = new MemoryBus();
+  await bus.ensureTopics([{ name: 't', partitions: 32, key: 'k', config: {}, purpose: 'test' }]);
+  const owned = new Map<string, number[]>();
+  const join = (instanceId: string) =>
+    bus.process({
+      groupId: 'g',
+      topics: ['t'],
+      transactionalIdPrefix: 'g',
+      assigner: charmAssigner({ instanceId, vnodes: 64 }),
+      onAssignment: (a) => void owned.set(instanceId, a['t'] ?? []),
+      handleBatch: async () => [],
+    });
+  await join('channel-1');
+  const second = await join('channel-2');
+  await join('channel-3');
+  const before = owned.get('channel-2')!;
+  assert.ok(before.length > 0);
+  await second.stop();
+  assert.equal([...owned.entries()].filter(([id]) => id !== 'channel-2').flatMap(([, ps]) => ps).length, 32);
+  await join('channel-2');
+  assert.deepEqual(owned.get('channel-2'), before);
 });

@@ -4,6 +4,6 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './records.js';
 export * from './web-api.js';
-export * from './message.js';
+export * from './reactions.js';
 export * from './objects.js';
 export * from './since.js';

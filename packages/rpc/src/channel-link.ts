@@ -1,5 +1,5 @@
 import { context as otelContext, type Context } from '@opentelemetry/api';
-import type { ChannelCommand, MessageEvent } from '@rtm/protocol';
+import type { ChannelCommand, MessageEvent, ReplyAddress } from '@rtm/protocol';
 import { TOPICS, type Bus } from '@rtm/bus';
 import type { Requester } from './requester.js';
 
@@ -43,33 +43,32 @@ export class ChannelLink {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  private async request<T>(cmd: ChannelCommand & { reply: unknown }, ctx: Context, expect: { result: Promise<T> }): Promise<T> {
-    await this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx }]);
-    return expect.result;
+  /** Sends a command to the channel's owner and waits for its answer. */
+  private request<T>(what: string, command: (reply: ReplyAddress) => ChannelCommand, ctx: Context): Promise<T> {
+    return this.requester.request<T>(what, this.timeoutMs, (reply) => {
+      const cmd = command(reply);
+      return this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx }]);
+    });
   }
 
   /** Posts a message; resolves with the assigned `ts`. */
   post(input: CommandInput<'post'>, ctx: Context = otelContext.active()): Promise<PostResult> {
-    const e = this.requester.expect<PostResult>('chat.postMessage', this.timeoutMs);
-    return this.request({ type: 'post', ...input, reply: e.reply }, ctx, e);
+    return this.request('chat.postMessage', (reply) => ({ type: 'post', ...input, reply }), ctx);
   }
 
   /** Subscribes a gateway; resolves once the owner has recorded it, with the channel's last `ts`. */
   subscribe(input: CommandInput<'subscribe'>, ctx: Context = otelContext.active()): Promise<{ last_ts: string | null }> {
-    const e = this.requester.expect<{ last_ts: string | null }>('subscribe', this.timeoutMs);
-    return this.request({ type: 'subscribe', ...input, reply: e.reply }, ctx, e);
+    return this.request('subscribe', (reply) => ({ type: 'subscribe', ...input, reply }), ctx);
   }
 
   /** Reads history from the owner's memory. */
   history(input: CommandInput<'history'>, ctx: Context = otelContext.active()): Promise<MemoryHistoryResult> {
-    const e = this.requester.expect<MemoryHistoryResult>('history', this.timeoutMs);
-    return this.request({ type: 'history', ...input, reply: e.reply }, ctx, e);
+    return this.request('history', (reply) => ({ type: 'history', ...input, reply }), ctx);
   }
 
   /** Edits, deletes, reactions and membership changes: resolve with the owner's answer or reject with its error code. */
   change<T = Record<string, unknown>>(input: ChangeCommand, ctx: Context = otelContext.active()): Promise<T> {
-    const e = this.requester.expect<T>(input.type, this.timeoutMs);
-    return this.request({ ...input, reply: e.reply } as ChannelCommand & { reply: unknown }, ctx, e);
+    return this.request(input.type, (reply) => ({ ...input, reply }) as ChannelCommand, ctx);
   }
 
   /** Fire-and-forget commands. */

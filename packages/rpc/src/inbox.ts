@@ -1,5 +1,6 @@
 import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
 import { Requester } from './requester.js';
+import { replyRecord, type ReplyOutcome } from './reply.js';
 import { inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 
@@ -55,8 +56,8 @@ export class Inbox {
   }
 
   /** Answers a request another instance sent here. */
-  async reply(to: { inbox: string; corr: string }, outcome: { ok: true; result: unknown } | { ok: false; error: string }): Promise<void> {
-    await this.bus.publish([{ topic: to.inbox, key: to.corr, value: { type: 'reply', corr: to.corr, ...outcome } }]);
+  async reply(to: { inbox: string; corr: string }, outcome: ReplyOutcome): Promise<void> {
+    await this.bus.publish([replyRecord(to, outcome)]);
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { PresenceRecord } from '@rtm/protocol';
+import type { PresenceRecord, ReplyAddress } from '@rtm/protocol';
 import { TOPICS, presencePartition, type Bus } from '@rtm/bus';
 import type { Requester } from './requester.js';
 
@@ -19,19 +19,18 @@ export class PresenceLink {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async query(user: string): Promise<PresenceState> {
-    const e = this.requester.expect<PresenceState>('users.getPresence', this.timeoutMs);
-    const record: PresenceRecord = { type: 'query', user, reply: e.reply };
-    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
-    return e.result;
+  /** Sends a record to the user's presence server and waits for its answer. */
+  private request<T>(what: string, user: string, record: (reply: ReplyAddress) => PresenceRecord): Promise<T> {
+    return this.requester.request<T>(what, this.timeoutMs, (reply) => this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record(reply) }]));
+  }
+
+  query(user: string): Promise<PresenceState> {
+    return this.request('users.getPresence', user, (reply) => ({ type: 'query', user, reply }));
   }
 
   /** Subscribes a gateway to a user's changes; resolves with the current presence. */
-  async subscribe(user: string, gateway: string, inbox: string): Promise<{ presence: 'active' | 'away' }> {
-    const e = this.requester.expect<{ presence: 'active' | 'away' }>('presence subscribe', this.timeoutMs);
-    const record: PresenceRecord = { type: 'subscribe', user, gateway, inbox, reply: e.reply };
-    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
-    return e.result;
+  subscribe(user: string, gateway: string, inbox: string): Promise<{ presence: 'active' | 'away' }> {
+    return this.request('presence subscribe', user, (reply) => ({ type: 'subscribe', user, gateway, inbox, reply }));
   }
 
   async unsubscribe(user: string, gateway: string, inbox: string): Promise<void> {
@@ -54,9 +53,6 @@ export class PresenceLink {
   }
 
   async set(user: string, team: string, presence: 'auto' | 'away'): Promise<void> {
-    const e = this.requester.expect<unknown>('users.setPresence', this.timeoutMs);
-    const record: PresenceRecord = { type: 'set', user, team, presence, reply: e.reply };
-    await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
-    await e.result;
+    await this.request<unknown>('users.setPresence', user, (reply) => ({ type: 'set', user, team, presence, reply }));
   }
 }

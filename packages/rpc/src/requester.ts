@@ -30,8 +30,11 @@ export class Requester {
 
   constructor(private readonly inbox: string) {}
 
-  /** A fresh reply address and the promise of its answer. */
-  expect<T>(what: string, timeoutMs: number): { reply: ReplyAddress; result: Promise<T> } {
+  /**
+   * A fresh reply address and the promise of its answer; `cancel` gives up on it (the request
+   * could not be sent) so that nothing waits for it any longer.
+   */
+  expect<T>(what: string, timeoutMs: number): { reply: ReplyAddress; result: Promise<T>; cancel(err: Error): void } {
     const corr = randomUUID();
     const result = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -43,7 +46,30 @@ export class Requester {
     // If sending the request fails, nobody awaits the answer: its timeout must not become an
     // unhandled rejection that kills the server. Callers that await still see the error.
     result.catch(() => undefined);
-    return { reply: { inbox: this.inbox, corr }, result };
+    return { reply: { inbox: this.inbox, corr }, result, cancel: (err) => this.fail(corr, err) };
+  }
+
+  /**
+   * Sends a request with `send` and waits for its answer. When sending fails the caller gets
+   * that error at once and the request is forgotten, instead of lingering until its timeout.
+   */
+  async request<T>(what: string, timeoutMs: number, send: (reply: ReplyAddress) => Promise<void>): Promise<T> {
+    const e = this.expect<T>(what, timeoutMs);
+    try {
+      await send(e.reply);
+    } catch (err) {
+      e.cancel(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    return e.result;
+  }
+
+  private fail(corr: string, err: Error): void {
+    const p = this.pending.get(corr);
+    if (!p) return;
+    this.pending.delete(corr);
+    clearTimeout(p.timer);
+    p.reject(err);
   }
 
   /** Settles the request a reply answers; returns false for a reply nobody waits for. */
@@ -64,10 +90,6 @@ export class Requester {
 
   /** Fails every waiting request, on shutdown. */
   cancelAll(reason: string): void {
-    for (const [corr, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new Error(reason));
-      this.pending.delete(corr);
-    }
+    for (const corr of [...this.pending.keys()]) this.fail(corr, new Error(reason));
   }
 }

@@ -10,6 +10,7 @@ import {
   withReaction,
 } from '@rtm/protocol';
 import { TOPICS, type OutRecord } from '@rtm/bus';
+import { replyRecord } from '@rtm/rpc';
 import { ChannelHistory } from './channel-history.js';
 import { TsSequencer } from './ts-sequencer.js';
 import type { Clock } from './clock.js';
@@ -27,6 +28,8 @@ interface ChannelState {
   /** Gateway id to its inbox topic. */
   subscribers: Map<string, string>;
 }
+
+type Command<T extends ChannelCommand['type']> = Extract<ChannelCommand, { type: T }>;
 
 /** What handling one command produced. */
 export interface Handled {
@@ -63,141 +66,179 @@ export class ChannelServer {
   /** Handles one command of `rtm.channel.in` partition `partition`. */
   handle(cmd: ChannelCommand, partition: number, context: Context): Handled {
     switch (cmd.type) {
-      case 'post': {
-        const s = this.state(cmd.channel, partition);
-        const ts = this.sequencer.next(cmd.channel, partition);
-        const message: MessageEvent = { type: 'message', channel: cmd.channel, user: cmd.user, text: cmd.text, ts, team: cmd.team };
-        if (cmd.client_msg_id) message.client_msg_id = cmd.client_msg_id;
-        if (cmd.thread_ts) message.thread_ts = cmd.thread_ts;
-        s.history.append(message);
-        this.counters.posts++;
-        const log: LogRecord = { type: 'message', channel: cmd.channel, event: message };
-        return {
-          ts,
-          out: [
-            { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
-            ...this.fanOut(s, cmd.channel, message, context),
-            reply(cmd.reply, { ts, channel: cmd.channel, message }, context),
-          ],
-        };
-      }
-      case 'subscribe': {
-        const s = this.state(cmd.channel, partition);
-        s.subscribers.set(cmd.gateway, cmd.inbox);
-        this.counters.subscribes++;
-        const entry: SubsRecord = { type: 'subscription', channel: cmd.channel, gateway: cmd.gateway, inbox: cmd.inbox };
-        const out: OutRecord[] = [{ topic: TOPICS.channelSubs.name, key: `${cmd.channel}|${cmd.gateway}`, partition, value: entry, context }];
-        if (cmd.reply) out.push(reply(cmd.reply, { channel: cmd.channel, last_ts: this.sequencer.lastTs(cmd.channel) ?? null }, context));
-        return { out };
-      }
-      case 'unsubscribe': {
-        const s = this.channels.get(cmd.channel);
-        s?.subscribers.delete(cmd.gateway);
-        this.counters.unsubscribes++;
-        return { out: [{ topic: TOPICS.channelSubs.name, key: `${cmd.channel}|${cmd.gateway}`, partition, value: null, context }] };
-      }
-      case 'history': {
-        const s = this.channels.get(cmd.channel);
-        this.counters.histories++;
-        const q = { oldest: cmd.oldest, latest: cmd.latest, inclusive: cmd.inclusive, limit: cmd.limit, ascending: cmd.ascending };
-        const page = (s ?? this.state(cmd.channel, partition)).history.page(q);
-        return { out: [reply(cmd.reply, { ...page, partition }, context)] };
-      }
-      case 'typing': {
-        const s = this.channels.get(cmd.channel);
-        this.counters.transient++;
-        return { out: s ? this.fanOut(s, cmd.channel, { type: 'user_typing', channel: cmd.channel, user: cmd.user }, context) : [] };
-      }
+      case 'post':
+        return this.post(cmd, partition, context);
+      case 'subscribe':
+        return this.subscribe(cmd, partition, context);
+      case 'unsubscribe':
+        return this.unsubscribe(cmd, partition, context);
+      case 'history':
+        return this.history(cmd, partition, context);
+      case 'typing':
+        return this.typing(cmd, context);
       case 'update':
-      case 'delete': {
-        const s = this.state(cmd.channel, partition);
-        const original = s.history.find(cmd.ts);
-        if (!original) return this.refuse(cmd.reply, 'message_not_found', context);
-        if (original.user !== cmd.user) return this.refuse(cmd.reply, cmd.type === 'update' ? 'cant_update_message' : 'cant_delete_message', context);
-        const eventTs = this.sequencer.next(cmd.channel, partition);
-        this.counters.edits++;
-        if (cmd.type === 'update') {
-          const message: MessageEvent = { ...original, text: cmd.text, edited: { user: cmd.user, ts: eventTs } };
-          s.history.replace(message);
-          const log: LogRecord = { type: 'edit', channel: cmd.channel, ts: cmd.ts, text: cmd.text, edited: { user: cmd.user, ts: eventTs } };
-          const event = { type: 'message', subtype: 'message_changed', hidden: true, channel: cmd.channel, ts: eventTs, event_ts: eventTs, message, previous_message: original };
-          return {
-            ts: eventTs,
-            out: [
-              { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
-              ...this.fanOut(s, cmd.channel, event, context),
-              reply(cmd.reply, { channel: cmd.channel, ts: cmd.ts, text: cmd.text, message }, context),
-            ],
-          };
-        }
-        s.history.remove(cmd.ts);
-        const log: LogRecord = { type: 'delete', channel: cmd.channel, ts: cmd.ts, event_ts: eventTs };
-        const event = { type: 'message', subtype: 'message_deleted', hidden: true, channel: cmd.channel, ts: eventTs, event_ts: eventTs, deleted_ts: cmd.ts, previous_message: original };
-        return {
-          ts: eventTs,
-          out: [
-            { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
-            ...this.fanOut(s, cmd.channel, event, context),
-            reply(cmd.reply, { channel: cmd.channel, ts: cmd.ts }, context),
-          ],
-        };
-      }
-      case 'reaction': {
-        const s = this.state(cmd.channel, partition);
-        const original = s.history.find(cmd.ts);
-        if (!original) return this.refuse(cmd.reply, 'message_not_found', context);
-        const has = original.reactions?.some((r) => r.name === cmd.name && r.users.includes(cmd.user)) ?? false;
-        if (cmd.action === 'add' && has) return this.refuse(cmd.reply, 'already_reacted', context);
-        if (cmd.action === 'remove' && !has) return this.refuse(cmd.reply, 'no_reaction', context);
-        const eventTs = this.sequencer.next(cmd.channel, partition);
-        s.history.replace(withReaction(original, cmd.name, cmd.user, cmd.action));
-        const log: LogRecord = { type: 'reaction', channel: cmd.channel, ts: cmd.ts, name: cmd.name, user: cmd.user, action: cmd.action, event_ts: eventTs };
-        const event = {
-          type: cmd.action === 'add' ? 'reaction_added' : 'reaction_removed',
-          user: cmd.user,
-          reaction: cmd.name,
-          item: { type: 'message', channel: cmd.channel, ts: cmd.ts },
-          item_user: original.user,
-          event_ts: eventTs,
-        };
-        return {
-          out: [
-            { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
-            ...this.fanOut(s, cmd.channel, event, context),
-            reply(cmd.reply, {}, context),
-          ],
-        };
-      }
-      case 'member': {
-        const s = this.state(cmd.channel, partition);
-        this.counters.memberships++;
-        const key = `member:${cmd.channel}:${cmd.user}`;
-        const entry: DirectoryEntry | null =
-          cmd.action === 'join'
-            ? { kind: 'member', channel: cmd.channel, user: cmd.user, since: Math.floor(Date.now() / 1000), since_ts: this.sequencer.lastTs(cmd.channel) ?? null }
-            : null;
-        const event = {
-          type: cmd.action === 'join' ? 'member_joined_channel' : 'member_left_channel',
-          user: cmd.user,
-          channel: cmd.channel,
-          channel_type: cmd.channel_type,
-          team: cmd.team,
-          ...(cmd.actor !== cmd.user ? { [cmd.action === 'join' ? 'inviter' : 'remover']: cmd.actor } : {}),
-        };
-        return {
-          out: [
-            { topic: TOPICS.directory.name, key, value: entry, context },
-            ...this.fanOut(s, cmd.channel, event, context),
-            reply(cmd.reply, { since_ts: entry?.since_ts ?? null }, context),
-          ],
-        };
-      }
+        return this.update(cmd, partition, context);
+      case 'delete':
+        return this.delete(cmd, partition, context);
+      case 'reaction':
+        return this.reaction(cmd, partition, context);
+      case 'member':
+        return this.member(cmd, partition, context);
     }
+  }
+
+  private post(cmd: Command<'post'>, partition: number, context: Context): Handled {
+    const s = this.state(cmd.channel, partition);
+    const ts = this.sequencer.next(cmd.channel, partition);
+    const message: MessageEvent = { type: 'message', channel: cmd.channel, user: cmd.user, text: cmd.text, ts, team: cmd.team };
+    if (cmd.client_msg_id) message.client_msg_id = cmd.client_msg_id;
+    if (cmd.thread_ts) message.thread_ts = cmd.thread_ts;
+    s.history.append(message);
+    this.counters.posts++;
+    const log: LogRecord = { type: 'message', channel: cmd.channel, event: message };
+    return {
+      ts,
+      out: [
+        { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+        ...this.fanOut(s, cmd.channel, message, context),
+        ok(cmd.reply, { ts, channel: cmd.channel, message }, context),
+      ],
+    };
+  }
+
+  private subscribe(cmd: Command<'subscribe'>, partition: number, context: Context): Handled {
+    const s = this.state(cmd.channel, partition);
+    s.subscribers.set(cmd.gateway, cmd.inbox);
+    this.counters.subscribes++;
+    const entry: SubsRecord = { type: 'subscription', channel: cmd.channel, gateway: cmd.gateway, inbox: cmd.inbox };
+    const out: OutRecord[] = [{ topic: TOPICS.channelSubs.name, key: `${cmd.channel}|${cmd.gateway}`, partition, value: entry, context }];
+    if (cmd.reply) out.push(ok(cmd.reply, { channel: cmd.channel, last_ts: this.sequencer.lastTs(cmd.channel) ?? null }, context));
+    return { out };
+  }
+
+  private unsubscribe(cmd: Command<'unsubscribe'>, partition: number, context: Context): Handled {
+    const s = this.channels.get(cmd.channel);
+    s?.subscribers.delete(cmd.gateway);
+    this.counters.unsubscribes++;
+    return { out: [{ topic: TOPICS.channelSubs.name, key: `${cmd.channel}|${cmd.gateway}`, partition, value: null, context }] };
+  }
+
+  private history(cmd: Command<'history'>, partition: number, context: Context): Handled {
+    const s = this.channels.get(cmd.channel);
+    this.counters.histories++;
+    const q = { oldest: cmd.oldest, latest: cmd.latest, inclusive: cmd.inclusive, limit: cmd.limit, ascending: cmd.ascending };
+    const page = (s ?? this.state(cmd.channel, partition)).history.page(q);
+    return { out: [ok(cmd.reply, { ...page, partition }, context)] };
+  }
+
+  private typing(cmd: Command<'typing'>, context: Context): Handled {
+    const s = this.channels.get(cmd.channel);
+    this.counters.transient++;
+    return { out: s ? this.fanOut(s, cmd.channel, { type: 'user_typing', channel: cmd.channel, user: cmd.user }, context) : [] };
+  }
+
+  /** The message an edit or delete is about, or the refusal when it is missing or not the user's. */
+  private authored(cmd: Command<'update' | 'delete'>, partition: number, context: Context): { s: ChannelState; original: MessageEvent } | Handled {
+    const s = this.state(cmd.channel, partition);
+    const original = s.history.find(cmd.ts);
+    if (!original) return this.refuse(cmd.reply, 'message_not_found', context);
+    if (original.user !== cmd.user) return this.refuse(cmd.reply, cmd.type === 'update' ? 'cant_update_message' : 'cant_delete_message', context);
+    this.counters.edits++;
+    return { s, original };
+  }
+
+  private update(cmd: Command<'update'>, partition: number, context: Context): Handled {
+    const found = this.authored(cmd, partition, context);
+    if ('out' in found) return found;
+    const { s, original } = found;
+    const eventTs = this.sequencer.next(cmd.channel, partition);
+    const message: MessageEvent = { ...original, text: cmd.text, edited: { user: cmd.user, ts: eventTs } };
+    s.history.replace(message);
+    const log: LogRecord = { type: 'edit', channel: cmd.channel, ts: cmd.ts, text: cmd.text, edited: { user: cmd.user, ts: eventTs } };
+    const event = { type: 'message', subtype: 'message_changed', hidden: true, channel: cmd.channel, ts: eventTs, event_ts: eventTs, message, previous_message: original };
+    return {
+      ts: eventTs,
+      out: [
+        { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+        ...this.fanOut(s, cmd.channel, event, context),
+        ok(cmd.reply, { channel: cmd.channel, ts: cmd.ts, text: cmd.text, message }, context),
+      ],
+    };
+  }
+
+  private delete(cmd: Command<'delete'>, partition: number, context: Context): Handled {
+    const found = this.authored(cmd, partition, context);
+    if ('out' in found) return found;
+    const { s, original } = found;
+    const eventTs = this.sequencer.next(cmd.channel, partition);
+    s.history.remove(cmd.ts);
+    const log: LogRecord = { type: 'delete', channel: cmd.channel, ts: cmd.ts, event_ts: eventTs };
+    const event = { type: 'message', subtype: 'message_deleted', hidden: true, channel: cmd.channel, ts: eventTs, event_ts: eventTs, deleted_ts: cmd.ts, previous_message: original };
+    return {
+      ts: eventTs,
+      out: [
+        { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+        ...this.fanOut(s, cmd.channel, event, context),
+        ok(cmd.reply, { channel: cmd.channel, ts: cmd.ts }, context),
+      ],
+    };
+  }
+
+  private reaction(cmd: Command<'reaction'>, partition: number, context: Context): Handled {
+    const s = this.state(cmd.channel, partition);
+    const original = s.history.find(cmd.ts);
+    if (!original) return this.refuse(cmd.reply, 'message_not_found', context);
+    const has = original.reactions?.some((r) => r.name === cmd.name && r.users.includes(cmd.user)) ?? false;
+    if (cmd.action === 'add' && has) return this.refuse(cmd.reply, 'already_reacted', context);
+    if (cmd.action === 'remove' && !has) return this.refuse(cmd.reply, 'no_reaction', context);
+    const eventTs = this.sequencer.next(cmd.channel, partition);
+    s.history.replace(withReaction(original, cmd.name, cmd.user, cmd.action));
+    const log: LogRecord = { type: 'reaction', channel: cmd.channel, ts: cmd.ts, name: cmd.name, user: cmd.user, action: cmd.action, event_ts: eventTs };
+    const event = {
+      type: cmd.action === 'add' ? 'reaction_added' : 'reaction_removed',
+      user: cmd.user,
+      reaction: cmd.name,
+      item: { type: 'message', channel: cmd.channel, ts: cmd.ts },
+      item_user: original.user,
+      event_ts: eventTs,
+    };
+    return {
+      out: [
+        { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
+        ...this.fanOut(s, cmd.channel, event, context),
+        ok(cmd.reply, {}, context),
+      ],
+    };
+  }
+
+  private member(cmd: Command<'member'>, partition: number, context: Context): Handled {
+    const s = this.state(cmd.channel, partition);
+    this.counters.memberships++;
+    const key = `member:${cmd.channel}:${cmd.user}`;
+    const entry: DirectoryEntry | null =
+      cmd.action === 'join'
+        ? { kind: 'member', channel: cmd.channel, user: cmd.user, since: Math.floor(Date.now() / 1000), since_ts: this.sequencer.lastTs(cmd.channel) ?? null }
+        : null;
+    const event = {
+      type: cmd.action === 'join' ? 'member_joined_channel' : 'member_left_channel',
+      user: cmd.user,
+      channel: cmd.channel,
+      channel_type: cmd.channel_type,
+      team: cmd.team,
+      ...(cmd.actor !== cmd.user ? { [cmd.action === 'join' ? 'inviter' : 'remover']: cmd.actor } : {}),
+    };
+    return {
+      out: [
+        { topic: TOPICS.directory.name, key, value: entry, context },
+        ...this.fanOut(s, cmd.channel, event, context),
+        ok(cmd.reply, { since_ts: entry?.since_ts ?? null }, context),
+      ],
+    };
   }
 
   private refuse(address: ReplyAddress, error: WebApiError, context: Context): Handled {
     this.counters.refused++;
-    return { out: [{ topic: address.inbox, key: address.corr, value: { type: 'reply', corr: address.corr, ok: false, error }, context }] };
+    return { out: [replyRecord(address, { ok: false, error }, context)] };
   }
 
   /** One delivery per subscribed gateway, never one per gateway in the cluster. */
@@ -290,6 +331,6 @@ export class ChannelServer {
   }
 }
 
-function reply(address: ReplyAddress, result: unknown, context: Context): OutRecord {
-  return { topic: address.inbox, key: address.corr, value: { type: 'reply', corr: address.corr, ok: true, result }, context };
+function ok(address: ReplyAddress, result: unknown, context: Context): OutRecord {
+  return replyRecord(address, { ok: true, result }, context);
 }

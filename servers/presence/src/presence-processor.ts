@@ -17,6 +17,10 @@ export interface PresenceProcessorOptions {
   /** Partition placement (the hash ring), so a restarted server gets its own partitions back. */
   assigner?: unknown;
   onTakeover?: (rebuilt: Rebuilt) => void;
+  /** Milliseconds since the epoch (default `Date.now`): gateway TTLs and the rebuild window are measured on it. */
+  now?: () => number;
+  /** How often silent gateways are swept (default every second). */
+  sweepIntervalMs?: number;
 }
 
 const GROUP_ID = 'rtm-presence';
@@ -30,9 +34,11 @@ export class PresenceProcessor {
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   readonly ownership: PartitionOwnership;
+  private readonly now: () => number;
 
   constructor(private readonly o: PresenceProcessorOptions) {
     const server = o.server;
+    this.now = o.now ?? Date.now;
     this.ownership = new PartitionOwnership({
       bus: o.bus,
       instanceId: o.instanceId,
@@ -57,7 +63,7 @@ export class PresenceProcessor {
         },
         {
           topic: TOPICS.presence.name,
-          from: (p) => o.bus.offsetForTime(TOPICS.presence.name, p, Date.now() - o.rebuildWindowMs),
+          from: (p) => o.bus.offsetForTime(TOPICS.presence.name, p, this.now() - o.rebuildWindowMs),
           replay: (r) => {
             const rec = PresenceRecord.safeParse(r.value);
             if (rec.success) server.replayReport(rec.data, r.partition, r.timestamp);
@@ -83,17 +89,20 @@ export class PresenceProcessor {
       handleBatch: (batch) => this.handleBatch(batch),
       onAborted: (batch) => this.ownership.lose(batch.partition),
     });
-    this.timer = setInterval(() => {
-      const out = this.o.server.expire(Date.now());
-      if (out.length > 0) void this.o.bus.publish(out).catch((err) => this.o.log.warn('expiry publish failed', { error: String(err) }));
-    }, 1_000);
+    this.timer = setInterval(() => void this.sweep(), this.o.sweepIntervalMs ?? 1_000);
+  }
+
+  /** Expires the gateways not heard from within the TTL and tells their users' subscribers. */
+  async sweep(): Promise<void> {
+    const out = this.o.server.expire(this.now());
+    if (out.length > 0) await this.o.bus.publish(out).catch((err) => this.o.log.warn('expiry publish failed', { error: String(err) }));
   }
 
   private async handleBatch(batch: Batch): Promise<OutRecord[]> {
     await this.ownership.ready(batch.heartbeat);
     if (!this.ownership.owns(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned`);
     const out: OutRecord[] = [];
-    const now = Date.now();
+    const now = this.now();
     for (const r of batch.records) {
       const parsed = PresenceRecord.safeParse(r.value);
       if (parsed.success) out.push(...this.o.server.handle(parsed.data, r.partition, now));

@@ -1,5 +1,6 @@
 import type { PresenceRecord, PresenceStateRecord, ReplyAddress } from '@rtm/protocol';
 import { TOPICS, type OutRecord } from '@rtm/bus';
+import { replyRecord } from '@rtm/rpc';
 
 /** A user is active while any connection is open and they have not set themselves away. */
 export type Presence = 'active' | 'away';
@@ -253,5 +254,5 @@ export class PresenceServer {
 }
 
 function reply(address: ReplyAddress, result: unknown): OutRecord {
-  return { topic: address.inbox, key: address.corr, value: { type: 'reply', corr: address.corr, ok: true, result } };
+  return replyRecord(address, { ok: true, result });
 }

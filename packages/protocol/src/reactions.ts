@@ -1,6 +1,9 @@
 import type { MessageEvent } from './frames.js';
 
-/** A message with one user's reaction added or removed; empty reactions disappear. */
+/**
+ * A message with one user's reaction added or removed; empty reactions disappear. The one
+ * rule for applying a reaction, used by the channel owner and by readers of the log alike.
+ */
 export function withReaction(m: MessageEvent, name: string, user: string, action: 'add' | 'remove'): MessageEvent {
   const reactions = (m.reactions ?? []).map((r) => ({ ...r, users: r.users.filter((u) => u !== user) }));
   let r = reactions.find((x) => x.name === name);

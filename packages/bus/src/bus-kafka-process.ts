@@ -1,0 +1,107 @@
+import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
+import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
+import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { PartitionProducers } from './bus-kafka-transactions.js';
+
+// Consumers poll with a short wait: kafkajs only heartbeats between fetches, so the wait
+// bounds how fast a lost member is noticed and how long a delivery waits for a fetch.
+export const MAX_WAIT_MS = 100;
+
+/** What a processor needs of the bus it runs on. */
+export interface ProcessHost {
+  kafka: Kafka;
+  /** Writes outside any transaction (the at-least-once mode). */
+  publish(records: OutRecord[]): Promise<void>;
+  log?: (level: string, message: string, extra: Record<string, unknown>) => void;
+}
+
+/** A running {@link Bus.process}: its group consumer and its partitions' producers. */
+export interface RunningProcess {
+  consumer: Consumer;
+  producers: PartitionProducers;
+}
+
+/**
+ * Starts the consume-transform-produce loop of {@link Bus.process}: a group consumer whose
+ * every batch's outputs are written in one transaction with the batch's offsets (or, when not
+ * transactional, published before the offsets are committed).
+ */
+export async function startProcess(host: ProcessHost, options: ProcessOptions): Promise<RunningProcess> {
+  const producers = new PartitionProducers(host.kafka, options.transactionalIdPrefix);
+  const transactional = options.transactional !== false;
+  const writer: PartitionWriter = {
+    commit: (topic, partition, records) =>
+      transactional
+        ? producers.inTransaction(topic, partition, async (tx) => {
+            if (records.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(records) });
+          })
+        : host.publish(records),
+  };
+  const consumer = host.kafka.consumer({
+    groupId: options.groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs: MAX_WAIT_MS,
+    sessionTimeout: options.sessionTimeoutMs ?? 6_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 500,
+    rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 6_000, 5_000),
+    // A failed batch means its partition's in-memory state is suspect: restart and rejoin at
+    // once (the partition is then rebuilt) rather than retrying the same batch for seconds.
+    retry: { retries: 0, initialRetryTime: 100, restartOnFailure: async () => true },
+    ...(options.assigner ? { partitionAssigners: [options.assigner as PartitionAssigner] } : {}),
+  });
+  await consumer.connect();
+  for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: true });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) host.log?.('error', 'kafkajs: consumer stopped for good', { groupId: options.groupId, error: String(event.payload.error) });
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const assignment = event.payload.memberAssignment as Record<string, number[]>;
+    producers.keepOnly(assignment);
+    options.onAssignment(assignment, writer);
+  });
+  const step = { host, options, consumer, producers, writer, transactional };
+  await consumer.run({ autoCommit: false, eachBatch: (payload) => processBatch(step, payload) });
+  return { consumer, producers };
+}
+
+interface ProcessStep {
+  host: ProcessHost;
+  options: ProcessOptions;
+  consumer: Consumer;
+  producers: PartitionProducers;
+  writer: PartitionWriter;
+  transactional: boolean;
+}
+
+/** One fetched batch: handled, then its outputs and offsets written all or nothing. */
+async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  const handed = {
+    topic: batch.topic,
+    partition: batch.partition,
+    records: batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m)),
+    heartbeat,
+  };
+  try {
+    const out = await s.options.handleBatch(handed, s.writer);
+    // The group may have moved the partition while the batch waited: writing now through
+    // its transactional id would fence the partition's new owner.
+    if (isStale() || !isRunning()) return;
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    if (s.transactional) {
+      await s.producers.inTransaction(batch.topic, batch.partition, async (tx) => {
+        if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
+        await tx.sendOffsets({ consumerGroupId: s.options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+      });
+    } else {
+      await s.host.publish(out);
+      await s.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    }
+  } catch (err) {
+    s.options.onAborted?.(handed, err);
+    // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin
+    // the consumer (the partition is rebuilt), never leave it stopped in a live process.
+    throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
+  }
+  s.options.onCommitted?.(handed);
+}

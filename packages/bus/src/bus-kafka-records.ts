@@ -1,0 +1,37 @@
+import { ROOT_CONTEXT, propagation, type Context } from '@opentelemetry/api';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { InRecord, OutRecord } from './bus.js';
+
+/** Records as kafkajs sends them: grouped by topic, JSON values, trace context in the headers. */
+export function toTopicMessages(records: OutRecord[]) {
+  const byTopic = new Map<string, Array<{ key: string; value: string | null; partition?: number; headers: IHeaders }>>();
+  for (const r of records) {
+    const headers: Record<string, string> = {};
+    if (r.context) propagation.inject(r.context, headers);
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({
+      key: r.key,
+      value: r.value === null ? null : JSON.stringify(r.value),
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      headers,
+    });
+    byTopic.set(r.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** A fetched message as an {@link InRecord}; a value that is not JSON becomes `__undecodable__`. */
+export function toInRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
+  const carrier: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) carrier[k] = String(v);
+  let value: unknown = null;
+  if (m.value) {
+    try {
+      value = JSON.parse(m.value.toString('utf8'));
+    } catch {
+      value = { type: '__undecodable__' };
+    }
+  }
+  const context: Context = Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+  return { topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value, timestamp: Number(m.timestamp), context };
+}

@@ -1,0 +1,109 @@
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+
+/** Longest a consume-transform-produce transaction may take before its producer is discarded. */
+const TRANSACTION_DEADLINE_MS = 15_000;
+
+/** An open transaction of a kafkajs transactional producer. */
+export type Transaction = Awaited<ReturnType<Producer['transaction']>>;
+
+interface Slot {
+  producer: Promise<Producer>;
+  queue: Promise<unknown>;
+}
+
+/**
+ * One transactional producer per input partition (`<prefix>-<topic>-<partition>`), the same
+ * whichever instance owns it, so a new owner fences the old one. Its transactions run one at
+ * a time (a rebuild's marker and a batch of the previous generation can otherwise meet), and
+ * a producer whose transaction failed is thrown away: after a lost connection or a fence its
+ * state is unknown, and a fresh one re-initialises (and re-fences) cleanly.
+ */
+export class PartitionProducers {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly prefix: string,
+  ) {}
+
+  private idOf(topic: string, partition: number): string {
+    return `${this.prefix}-${topic}-${partition}`;
+  }
+
+  private slotFor(id: string): Slot {
+    let slot = this.slots.get(id);
+    if (!slot) {
+      const producer = (async () => {
+        const p = this.kafka.producer({
+          transactionalId: id,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: 10_000,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        });
+        await p.connect();
+        return p;
+      })();
+      slot = { producer, queue: Promise.resolve() };
+      this.slots.set(id, slot);
+    }
+    return slot;
+  }
+
+  private discard(id: string, slot: Slot): void {
+    if (this.slots.get(id) === slot) this.slots.delete(id);
+    void slot.producer.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  /** Runs `work` in a transaction of the partition's producer, committed when it resolves. */
+  inTransaction(topic: string, partition: number, work: (tx: Transaction) => Promise<void>): Promise<void> {
+    const id = this.idOf(topic, partition);
+    const slot = this.slotFor(id);
+    const run = slot.queue.then(async () => {
+      let tx: Transaction | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // kafkajs can wait forever on a transaction the coordinator keeps busy; past the
+        // deadline the producer is thrown away and the work fails like any other.
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`transaction of ${id} took over ${TRANSACTION_DEADLINE_MS} ms`)), TRANSACTION_DEADLINE_MS);
+        });
+        await Promise.race([
+          (async () => {
+            tx = await (await slot.producer).transaction();
+            await work(tx);
+            await tx.commit();
+          })(),
+          deadline,
+        ]);
+      } catch (err) {
+        await Promise.race([tx?.abort(), new Promise((r) => setTimeout(r, 2_000))]).catch(() => undefined);
+        this.discard(id, slot);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+    slot.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Closes the producers of partitions this instance no longer owns, once their last
+   * transaction is done, so they cannot write.
+   */
+  keepOnly(assignment: Record<string, number[]>): void {
+    const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => this.idOf(t, p))));
+    for (const [id, slot] of this.slots) {
+      if (!owned.has(id)) {
+        this.slots.delete(id);
+        void slot.queue.then(() => slot.producer).then((producer) => producer.disconnect()).catch(() => undefined);
+      }
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.slots.values()].map((slot) => slot.producer.then((producer) => producer.disconnect()).catch(() => undefined)));
+    this.slots.clear();
+  }
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryBus, type InRecord, type OutRecord, type PartitionWriter } from '@rtm/bus';
+import type { Logger } from '@rtm/runtime';
+import { PartitionOwnership } from './partition-ownership.js';
+
+const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const topic = (name: string) => ({ name, partitions: 2, key: 'k', config: {}, purpose: name });
+
+/** Two sources, and what the ownership replayed and dropped. */
+async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[]) {
+  const bus = new MemoryBus();
+  await bus.ensureTopics([topic('in'), topic('log'), topic('state')]);
+  const replayed: Array<[string, number, unknown]> = [];
+  const dropped: number[] = [];
+  const ownership = new PartitionOwnership({
+    bus,
+    instanceId: 'server-2',
+    log,
+    inputTopic: 'in',
+    drop: (p) => dropped.push(p),
+    sources: ['log', 'state'].map((name) => ({ topic: name, from: (_p: number, o: { low: string }) => o.low, replay: (r: InRecord) => void replayed.push([name, r.partition, r.value]) })),
+  });
+  const writer: PartitionWriter = {
+    commit: async (_t, _p, records) => bus.publish([...records, ...(writerAfterMarker?.(records) ?? [])]),
+  };
+  const rebuilt = async (partitions: number[]) => {
+    const before = ownership.history.length;
+    ownership.assign(partitions, writer);
+    await ownership.ready(async () => undefined);
+    assert.equal(ownership.history.length, before + 1);
+    return ownership.history[ownership.history.length - 1]!;
+  };
+  return { bus, ownership, replayed, dropped, rebuilt, writer };
+}
+
+test('a new owner replays each source up to its own marker and not past it', async () => {
+  const late = (records: OutRecord[]) => records.map((r) => ({ ...r, key: 'late', value: 'written after the marker' }));
+  const s = await setup(late);
+  await s.bus.publish([
+    { topic: 'log', key: 'a', partition: 0, value: 'log-0' },
+    { topic: 'log', key: 'b', partition: 1, value: 'log-1' },
+    { topic: 'state', key: 'c', partition: 1, value: 'state-1' },
+  ]);
+  const rebuilt = await s.rebuilt([0, 1]);
+  assert.deepEqual(s.replayed.sort(), [['log', 0, 'log-0'], ['log', 1, 'log-1'], ['state', 1, 'state-1']].sort());
+  assert.deepEqual(rebuilt.replayed, { log: 2, state: 1 });
+  for (const name of ['log', 'state']) {
+    const markers = s.bus.records(name).filter((r) => (r.value as { type?: string } | null)?.type === 'owner');
+    assert.deepEqual(markers.map((m) => [m.partition, (m.value as { owner: string }).owner]).sort(), [[0, 'server-2'], [1, 'server-2']]);
+  }
+  // Each partition's state is forgotten before it is rebuilt.
+  assert.deepEqual(s.dropped.sort(), [0, 1]);
+});
+
+test('a previous owner’s marker does not stop the read: only this owner’s nonce does', async () => {
+  const s = await setup();
+  await s.bus.publish([
+    { topic: 'log', key: '__owner', partition: 0, value: { type: 'owner', partition: 0, owner: 'server-1', nonce: 'old', at: 0 } },
+    { topic: 'log', key: 'a', partition: 0, value: 'after the old marker' },
+  ]);
+  await s.rebuilt([0]);
+  assert.deepEqual(s.replayed, [['log', 0, 'after the old marker']]);
+});
+
+test('only partitions new to this owner are rebuilt; those that moved away are dropped', async () => {
+  const s = await setup();
+  await s.rebuilt([0]);
+  s.dropped.length = 0;
+  const second = await s.rebuilt([1]);
+  assert.deepEqual(second.partitions, [1]);
+  assert.deepEqual(s.dropped.sort(), [0, 1], '0 moved away, 1 is cleared before its rebuild');
+  assert.equal(s.ownership.owns(0), false);
+  assert.deepEqual(s.ownership.partitions, [1]);
+  s.ownership.lose(1);
+  assert.deepEqual(s.ownership.partitions, []);
+});

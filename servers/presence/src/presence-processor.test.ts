@@ -1,0 +1,86 @@
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { CLUSTER_TOPICS, MemoryBus, TOPICS } from '@rtm/bus';
+import type { PresenceDeliverRecord, PresenceRecord } from '@rtm/protocol';
+import { Inbox, PresenceLink } from '@rtm/rpc';
+import type { Logger } from '@rtm/runtime';
+import { PresenceServer } from './presence-server.js';
+import { PresenceProcessor } from './presence-processor.js';
+
+const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const TTL_MS = 6_000;
+
+async function until(bus: MemoryBus, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1_000 && !done(); i++) {
+    await bus.settle();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.ok(done(), 'condition never met');
+}
+
+/** A cluster whose clock only moves when the test moves it. */
+async function cluster() {
+  const time = { now: 1_700_000_000_000 };
+  const bus = new MemoryBus({ now: () => time.now });
+  await bus.ensureTopics(CLUSTER_TOPICS);
+  const start = async () => {
+    const server = new PresenceServer({ gatewayTtlMs: TTL_MS });
+    const processor = new PresenceProcessor({ bus, server, instanceId: 'presence-1', log, rebuildWindowMs: TTL_MS + 4_000, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100, now: () => time.now });
+    await processor.start();
+    await until(bus, () => processor.ownership.history.length > 0);
+    return { server, processor };
+  };
+  const heard: Array<[string, string]> = [];
+  const watcher = new Inbox(bus, 'gw-b', log, { presence: (r: PresenceDeliverRecord) => heard.push([r.user, r.presence]) });
+  await watcher.start('gw-b');
+  const link = new PresenceLink(bus, watcher.requester, 5_000);
+  const report = (user: string, conn: string, state: 'open' | 'closed') => {
+    const value: PresenceRecord = { type: 'connection', user, team: 'T1', gateway: 'gw-a', conn, state, at: time.now };
+    return bus.publish([{ topic: TOPICS.presence.name, key: user, value }]);
+  };
+  return { bus, time, start, heard, link, watcher, report };
+}
+
+test('a gateway gone silent loses its users at the first sweep past the TTL, on the injected clock', async () => {
+  mock.timers.enable({ apis: ['setInterval'] });
+  try {
+    const c = await cluster();
+    const { processor } = await c.start();
+    assert.deepEqual(await c.link.subscribe('U1', 'gw-b', c.watcher.topic), { presence: 'away' });
+    await c.report('U1', 'conn-1', 'open');
+    await until(c.bus, () => c.heard.length === 1);
+    assert.deepEqual(c.heard, [['U1', 'active']]);
+
+    c.time.now += TTL_MS;
+    mock.timers.tick(1_000);
+    await c.bus.settle();
+    assert.deepEqual(c.heard, [['U1', 'active']], 'not yet past the TTL');
+    assert.equal((await c.link.query('U1')).presence, 'active');
+
+    c.time.now += 1;
+    mock.timers.tick(1_000);
+    await until(c.bus, () => c.heard.length === 2);
+    assert.deepEqual(c.heard[1], ['U1', 'away']);
+    assert.deepEqual(await c.link.query('U1'), { presence: 'away', online: false, auto_away: false, manual_away: false, connection_count: 0 });
+    await processor.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a new owner rebuilds from the recent window of reports only, measured on the injected clock', async () => {
+  const c = await cluster();
+  const first = await c.start();
+  await c.report('U-old', 'conn-1', 'open');
+  c.time.now += 55_000;
+  await c.report('U-recent', 'conn-2', 'open');
+  await until(c.bus, () => first.server.presence('U-old') === 'active' && first.server.presence('U-recent') === 'active');
+  await first.processor.stop();
+
+  // The window is 10 s back from now: the second report is in it, the first is not.
+  c.time.now += 5_000;
+  const second = await c.start();
+  assert.equal(second.server.presence('U-recent'), 'active');
+  assert.equal(second.server.presence('U-old'), 'away', 'a report older than the window is not replayed');
+  await second.processor.stop();
+});
