@@ -3,3 +3,4 @@ export { createLogger, type Logger } from './logger.js';
 export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
 export { onShutdown } from './lifecycle.js';
 export { startHealthServer, answerHealth, listeningPort } from './health.js';
+export { bootServer, type ServerBase } from './boot.js';

@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { KafkaBus, CLUSTER_TOPICS } from '@rtm/bus';
+import { CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { startTelemetry } from '@rtm/telemetry';
-import { readConfig, createLogger, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
+import { bootServer, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
 import { InstanceRegistry } from '@rtm/placement';
 import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
 import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
@@ -13,10 +12,7 @@ import { createAdminApp } from './app.js';
 import { RateLimiter } from './rate-limiter.js';
 import { OpsLog } from './ops-log.js';
 
-const config = readConfig();
-const log = createLogger(config.instanceId);
-const telemetry = startTelemetry({ serviceName: 'rtm-admin', instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
-const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
+const { config, log, telemetry, bus } = bootServer('rtm-admin');
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
 const ops = new OpsLog(bus);

@@ -1,16 +1,12 @@
-import { KafkaBus, TOPICS } from '@rtm/bus';
+import { TOPICS } from '@rtm/bus';
 import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
 import type { RingRecord } from '@rtm/protocol';
-import { startTelemetry } from '@rtm/telemetry';
-import { readConfig, createLogger } from '@rtm/runtime';
+import { bootServer } from '@rtm/runtime';
 import { ChannelServer } from './channel-server.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { systemClock } from './clock.js';
 
-const config = readConfig();
-const log = createLogger(config.instanceId);
-const telemetry = startTelemetry({ serviceName: 'rtm-channel', instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
-const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
+const { config, log, telemetry, bus } = bootServer('rtm-channel');
 const server = new ChannelServer({ clock: systemClock, historyLimit: Number(process.env.RTM_HISTORY_LIMIT ?? 1000) });
 const processor = new ChannelProcessor({
   bus,

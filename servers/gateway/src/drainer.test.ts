@@ -77,11 +77,12 @@ function setup(t: { after(fn: () => void): void }, opts: { sessions: number; rat
   const answers: Array<Deferred<unknown>> = [];
   const events: OutRecord[] = [];
   const requester = {
-    expect<T>(): { reply: ReplyAddress; result: Promise<T> } {
+    async request<T>(_what: string, _timeoutMs: number, send: (reply: ReplyAddress) => Promise<void>): Promise<T> {
       const answer = deferred<unknown>();
       if (opts.answer !== 'by the test') answer.resolve({ channels: 1 });
       answers.push(answer);
-      return { reply: { inbox: inboxTopic(SELF).name, corr: `c${answers.length}` }, result: answer.promise as Promise<T> };
+      await send({ inbox: inboxTopic(SELF).name, corr: `c${answers.length}` });
+      return answer.promise as Promise<T>;
     },
   };
   const bus = {

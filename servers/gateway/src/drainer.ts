@@ -31,7 +31,7 @@ export interface DrainerOptions {
   migration: MigrationPort;
   bus: RecordPublisher;
   /** Reply addresses for handoff requests. */
-  requester: Pick<Requester, 'expect'>;
+  requester: Pick<Requester, 'request'>;
   placement: Placement;
   signer: TokenSigner;
   /** Writes directory entries (the resume points of moved connections). */
@@ -231,9 +231,9 @@ export class Drainer {
 
   /** Asks `target` to subscribe to `channels`; resolves once it has. */
   private async handoff(target: string, channels: string[]): Promise<void> {
-    const e = this.o.requester.expect<unknown>('handoff', HANDOFF_TIMEOUT_MS);
-    await this.o.bus.publish([{ topic: inboxTopic(target).name, key: this.o.gatewayId, value: { type: 'handoff', from: this.o.gatewayId, channels, reply: e.reply } }]);
-    await e.result;
+    await this.o.requester.request<unknown>('handoff', HANDOFF_TIMEOUT_MS, (reply) =>
+      this.o.bus.publish([{ topic: inboxTopic(target).name, key: this.o.gatewayId, value: { type: 'handoff', from: this.o.gatewayId, channels, reply } }]),
+    );
   }
 
   private event(type: DrainEvent['type'], run: Run): void {

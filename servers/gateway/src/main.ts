@@ -1,8 +1,7 @@
 import { CLOSE_CODES } from '@rtm/protocol';
-import { KafkaBus, CLUSTER_TOPICS } from '@rtm/bus';
+import { CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { startTelemetry } from '@rtm/telemetry';
-import { readConfig, createLogger, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
+import { bootServer, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
 import { InstanceRegistry } from '@rtm/placement';
 import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
 import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
@@ -11,10 +10,7 @@ import { Drainer } from './drainer.js';
 import { GatewayInboxHandlers } from './inbox-handlers.js';
 import { WsListener } from './ws-listener.js';
 
-const config = readConfig();
-const log = createLogger(config.instanceId);
-const telemetry = startTelemetry({ serviceName: 'rtm-gateway', instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
-const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
+const { config, log, telemetry, bus } = bootServer('rtm-gateway');
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
 const signer = new TokenSigner(config.tokenSecret);

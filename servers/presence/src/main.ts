@@ -1,14 +1,9 @@
-import { KafkaBus, TOPICS } from '@rtm/bus';
 import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
-import { startTelemetry } from '@rtm/telemetry';
-import { readConfig, createLogger } from '@rtm/runtime';
+import { bootServer } from '@rtm/runtime';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
 
-const config = readConfig();
-const log = createLogger(config.instanceId);
-const telemetry = startTelemetry({ serviceName: 'rtm-presence', instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
-const bus = new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.instanceId, logLevel: config.kafkaLogLevel, log: (l, m, f) => (l === 'error' ? log.error(m, f) : log.warn(m, f)) });
+const { config, log, telemetry, bus } = bootServer('rtm-presence');
 const gatewayTtlMs = Number(process.env.RTM_PRESENCE_GATEWAY_TTL_MS ?? 6_000);
 const server = new PresenceServer({ gatewayTtlMs });
 const processor = new PresenceProcessor({
