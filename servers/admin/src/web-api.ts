@@ -26,10 +26,10 @@ export class WebApi {
     const channels = new ChannelLookup(o.directory.view);
     this.methods = new Map(
       Object.entries({
-        ...new AuthMethods(o).table(),
+        ...new AuthMethods(o, channels).table(),
         ...new ChatMethods(o, channels).table(),
         ...new ConversationMethods(o, channels).table(),
-        ...new UserMethods(o).table(),
+        ...new UserMethods(o, channels).table(),
       }),
     );
   }

@@ -2,21 +2,15 @@ import { apiFail, apiOk, resumeKey, type WebApiResult } from '@rtm/protocol';
 import type { TokenClaims } from '@rtm/directory';
 import { pickGateway } from '@rtm/placement';
 import { sinceArg } from './web-args.js';
-import type { AuthedCall, WebApiOptions, WebMethods } from './web-method.js';
+import { WebMethodFamily, type AuthedCall, type WebMethods } from './web-method.js';
 
 /** How long an `rtm.connect` URL stays valid. */
 export const TICKET_TTL_MS = 30_000;
 
 /** `auth.test`, `auth.revoke` and `rtm.connect`. */
-export class AuthMethods {
-  constructor(private readonly o: WebApiOptions) {}
-
-  private get view() {
-    return this.o.directory.view;
-  }
-
+export class AuthMethods extends WebMethodFamily {
   /** This family's methods by name. */
-  table(): WebMethods {
+  override table(): WebMethods {
     return {
       'auth.test': async ({ auth }) => this.authTest(auth),
       'auth.revoke': (c) => this.authRevoke(c),

@@ -1,24 +1,14 @@
 import { SpanKind, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { apiFail, apiOk, type WebApiResult } from '@rtm/protocol';
 import { textArg, tsArg } from './web-args.js';
-import type { ChannelLookup } from './channel-lookup.js';
-import type { AuthedCall, WebApiOptions, WebMethods } from './web-method.js';
+import { WebMethodFamily, type AuthedCall, type WebMethods } from './web-method.js';
 
 const tracer = trace.getTracer('rtm-admin');
 
 /** `chat.*` and `reactions.*`: changes to messages, carried out by the channel's owner. */
-export class ChatMethods {
-  constructor(
-    private readonly o: WebApiOptions,
-    private readonly channels: ChannelLookup,
-  ) {}
-
-  private get view() {
-    return this.o.directory.view;
-  }
-
+export class ChatMethods extends WebMethodFamily {
   /** This family's methods by name. */
-  table(): WebMethods {
+  override table(): WebMethods {
     return {
       'chat.postMessage': (c) => this.postMessage(c),
       'chat.update': (c) => this.updateMessage(c),

@@ -1,21 +1,11 @@
 import { apiFail, apiOk, isTs, type ChannelEntry, type WebApiResult } from '@rtm/protocol';
-import type { ChannelLookup } from './channel-lookup.js';
 import { decodeCursor, encodeCursor, paginate } from './web-cursor.js';
-import type { AuthedCall, WebApiOptions, WebMethods } from './web-method.js';
+import { WebMethodFamily, type AuthedCall, type WebMethods } from './web-method.js';
 
 /** `conversations.*`: channels, their members and their history. */
-export class ConversationMethods {
-  constructor(
-    private readonly o: WebApiOptions,
-    private readonly channels: ChannelLookup,
-  ) {}
-
-  private get view() {
-    return this.o.directory.view;
-  }
-
+export class ConversationMethods extends WebMethodFamily {
   /** This family's methods by name. */
-  table(): WebMethods {
+  override table(): WebMethods {
     return {
       'conversations.create': (c) => this.create(c),
       'conversations.list': (c) => this.list(c),

@@ -7,6 +7,7 @@ import type { HistoryRequest } from '@rtm/catch-up';
 import type { DirectoryStore } from './directory-store.js';
 import type { Workspace } from './workspace.js';
 import type { WebArgs } from './web-args.js';
+import type { ChannelLookup } from './channel-lookup.js';
 
 /** One call, authenticated or not. */
 export interface WebCall {
@@ -55,4 +56,19 @@ export interface WebApiOptions {
   /** Where clients go: gateways, drains, region distances. */
   placement: Placement;
   region: string;
+}
+
+/** A family of Web API methods (`chat.*`, `users.*`, ...): the API's settings, channel lookup and directory view. */
+export abstract class WebMethodFamily {
+  constructor(
+    protected readonly o: WebApiOptions,
+    protected readonly channels: ChannelLookup,
+  ) {}
+
+  protected get view() {
+    return this.o.directory.view;
+  }
+
+  /** This family's methods by name. */
+  abstract table(): WebMethods;
 }

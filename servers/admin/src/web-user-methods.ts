@@ -1,17 +1,11 @@
 import { apiFail, apiOk, userObject, type WebApiResult } from '@rtm/protocol';
 import { paginate } from './web-cursor.js';
-import type { AuthedCall, WebApiOptions, WebMethods } from './web-method.js';
+import { WebMethodFamily, type AuthedCall, type WebMethods } from './web-method.js';
 
 /** `users.*`: the team's users and their presence. */
-export class UserMethods {
-  constructor(private readonly o: WebApiOptions) {}
-
-  private get view() {
-    return this.o.directory.view;
-  }
-
+export class UserMethods extends WebMethodFamily {
   /** This family's methods by name. */
-  table(): WebMethods {
+  override table(): WebMethods {
     return {
       'users.list': (c) => this.list(c),
       'users.info': (c) => this.info(c),
