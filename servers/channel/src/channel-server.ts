@@ -11,8 +11,7 @@ import {
 } from '@rtm/protocol';
 import { TOPICS, type OutRecord } from '@rtm/bus';
 import { replyRecord } from '@rtm/rpc';
-import { ChannelHistory } from './channel-history.js';
-import { TsSequencer } from './ts-sequencer.js';
+import { OwnedChannels, type ChannelState } from './owned-channels.js';
 import type { Clock } from './clock.js';
 
 /** Settings of a {@link ChannelServer}. */
@@ -20,13 +19,6 @@ export interface ChannelServerOptions {
   clock: Clock;
   /** Messages kept in memory per channel. */
   historyLimit: number;
-}
-
-interface ChannelState {
-  partition: number;
-  history: ChannelHistory;
-  /** Gateway id to its inbox topic. */
-  subscribers: Map<string, string>;
 }
 
 type Command<T extends ChannelCommand['type']> = Extract<ChannelCommand, { type: T }>;
@@ -44,23 +36,19 @@ export interface Handled {
  * in one transaction with the command's offset.
  */
 export class ChannelServer {
-  private readonly channels = new Map<string, ChannelState>();
-  private readonly sequencer: TsSequencer;
+  private readonly owned: OwnedChannels;
   private counters = { posts: 0, edits: 0, deliveries: 0, subscribes: 0, unsubscribes: 0, histories: 0, transient: 0, memberships: 0, refused: 0 };
-  /** Partitions whose rebuild did not read the log from its start: older history may exist there only. */
-  private readonly truncated = new Set<number>();
 
-  constructor(private readonly options: ChannelServerOptions) {
-    this.sequencer = new TsSequencer(options.clock);
+  constructor(options: ChannelServerOptions) {
+    this.owned = new OwnedChannels(options.clock, options.historyLimit);
+  }
+
+  private get sequencer() {
+    return this.owned.sequencer;
   }
 
   private state(channel: string, partition: number): ChannelState {
-    let s = this.channels.get(channel);
-    if (!s) {
-      s = { partition, history: new ChannelHistory(this.options.historyLimit, !this.truncated.has(partition)), subscribers: new Map() };
-      this.channels.set(channel, s);
-    }
-    return s;
+    return this.owned.state(channel, partition);
   }
 
   /** Handles one command of `rtm.channel.in` partition `partition`. */
@@ -117,14 +105,14 @@ export class ChannelServer {
   }
 
   private unsubscribe(cmd: Command<'unsubscribe'>, partition: number, context: Context): Handled {
-    const s = this.channels.get(cmd.channel);
+    const s = this.owned.get(cmd.channel);
     s?.subscribers.delete(cmd.gateway);
     this.counters.unsubscribes++;
     return { out: [{ topic: TOPICS.channelSubs.name, key: `${cmd.channel}|${cmd.gateway}`, partition, value: null, context }] };
   }
 
   private history(cmd: Command<'history'>, partition: number, context: Context): Handled {
-    const s = this.channels.get(cmd.channel);
+    const s = this.owned.get(cmd.channel);
     this.counters.histories++;
     const q = { oldest: cmd.oldest, latest: cmd.latest, inclusive: cmd.inclusive, limit: cmd.limit, ascending: cmd.ascending };
     const page = (s ?? this.state(cmd.channel, partition)).history.page(q);
@@ -132,7 +120,7 @@ export class ChannelServer {
   }
 
   private typing(cmd: Command<'typing'>, context: Context): Handled {
-    const s = this.channels.get(cmd.channel);
+    const s = this.owned.get(cmd.channel);
     this.counters.transient++;
     return { out: s ? this.fanOut(s, cmd.channel, { type: 'user_typing', channel: cmd.channel, user: cmd.user }, context) : [] };
   }
@@ -249,85 +237,36 @@ export class ChannelServer {
 
   /** Rebuild: replays one record of `rtm.channel.log`. */
   replayLog(partition: number, record: LogRecord): void {
-    if (record.type === 'owner') return;
-    const s = this.state(record.channel, partition);
-    switch (record.type) {
-      case 'message': {
-        const message = record.event as MessageEvent;
-        this.sequencer.observe(record.channel, partition, message.ts);
-        s.history.append(message);
-        return;
-      }
-      case 'edit': {
-        this.sequencer.observe(record.channel, partition, record.edited.ts);
-        const m = s.history.find(record.ts);
-        if (m) s.history.replace({ ...m, text: record.text, edited: record.edited });
-        return;
-      }
-      case 'delete':
-        this.sequencer.observe(record.channel, partition, record.event_ts);
-        s.history.remove(record.ts);
-        return;
-      case 'reaction': {
-        this.sequencer.observe(record.channel, partition, record.event_ts);
-        const m = s.history.find(record.ts);
-        if (m) s.history.replace(withReaction(m, record.name, record.user, record.action));
-        return;
-      }
-    }
+    this.owned.replayLog(partition, record);
   }
 
-  /**
-   * Rebuild: whether the log was read from its start for this partition. When not, channels
-   * of the partition may have older messages in the log only.
-   */
+  /** Rebuild: whether the log was read from its start for this partition. */
   setTruncated(partition: number, truncated: boolean): void {
-    if (truncated) this.truncated.add(partition);
-    else this.truncated.delete(partition);
+    this.owned.setTruncated(partition, truncated);
   }
 
   /** Rebuild: replays one record of `rtm.channel.subs` (null value: removed). */
   replaySubscription(partition: number, key: string, record: SubsRecord | null): void {
-    if (record === null) {
-      const [channel, gateway] = key.split('|');
-      if (channel && gateway) this.channels.get(channel)?.subscribers.delete(gateway);
-      return;
-    }
-    if (record.type !== 'subscription') return;
-    this.state(record.channel, partition).subscribers.set(record.gateway, record.inbox);
+    this.owned.replaySubscription(partition, key, record);
   }
 
   /** Forgets every channel of a partition (it moved away, or its state must be rebuilt). */
   dropPartition(partition: number): void {
-    const gone: string[] = [];
-    for (const [channel, s] of this.channels) {
-      if (s.partition === partition) {
-        gone.push(channel);
-        this.channels.delete(channel);
-      }
-    }
-    this.sequencer.forget(partition, gone);
-    this.truncated.delete(partition);
+    this.owned.dropPartition(partition);
   }
 
   /** The last `ts` of a channel. */
   lastTs(channel: string): string | undefined {
-    return this.sequencer.lastTs(channel);
+    return this.owned.lastTs(channel);
   }
 
   /** Gateways subscribed to a channel. */
   subscribersOf(channel: string): string[] {
-    return [...(this.channels.get(channel)?.subscribers.keys() ?? [])];
+    return this.owned.subscribersOf(channel);
   }
 
   stats(): Record<string, number> {
-    let subscriptions = 0;
-    let messages = 0;
-    for (const s of this.channels.values()) {
-      subscriptions += s.subscribers.size;
-      messages += s.history.size;
-    }
-    return { channels: this.channels.size, subscriptions, messagesInMemory: messages, ...this.counters };
+    return { ...this.owned.stats(), ...this.counters };
   }
 }
 
