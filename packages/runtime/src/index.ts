@@ -4,3 +4,5 @@ export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
 export { onShutdown } from './lifecycle.js';
 export { startHealthServer, answerHealth, listeningPort } from './health.js';
 export { bootServer, type ServerBase } from './boot.js';
+export { systemClock, sleep, type Clock, type Timer, type SystemClockOptions } from './clock.js';
+export { ManualClock } from './clock-manual.js';

@@ -1,23 +1,14 @@
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { ChannelCommand, LogRecord, SubsRecord } from '@rtm/protocol';
-import { TOPICS, type Batch, type Bus, type OutRecord, type Subscription } from '@rtm/bus';
-import { PartitionOwnership, type Rebuilt } from '@rtm/charm';
-import type { Logger } from '@rtm/runtime';
+import { TOPICS, type Batch, type OutRecord } from '@rtm/bus';
+import { OwnedPartitionConsumer, type PartitionOwnership, type PartitionProcessorSettings } from '@rtm/charm';
 import type { ChannelServer } from './channel-server.js';
 
 /** Settings of a {@link ChannelProcessor}. */
-export interface ChannelProcessorOptions {
-  bus: Bus;
+export interface ChannelProcessorOptions extends PartitionProcessorSettings {
   server: ChannelServer;
-  instanceId: string;
-  log: Logger;
   /** How far back in `rtm.channel.log` a new owner reads per partition. */
   rebuildWindow: number;
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  assigner?: unknown;
-  /** Told after each takeover is rebuilt (for the operator events). */
-  onTakeover?: (rebuilt: Rebuilt) => void;
 }
 
 const tracer = trace.getTracer('rtm-channel');
@@ -30,18 +21,21 @@ const GROUP_ID = 'rtm-channel';
  * in one transaction.
  */
 export class ChannelProcessor {
-  private subscription: Subscription | undefined;
+  private readonly consumer: OwnedPartitionConsumer;
   readonly ownership: PartitionOwnership;
 
   constructor(private readonly o: ChannelProcessorOptions) {
     const server = o.server;
-    this.ownership = new PartitionOwnership({
-      bus: o.bus,
-      instanceId: o.instanceId,
-      log: o.log,
+    this.consumer = new OwnedPartitionConsumer(o, {
+      groupId: GROUP_ID,
       inputTopic: TOPICS.channelIn.name,
       drop: (p) => server.dropPartition(p),
-      onRebuilt: (r) => o.onTakeover?.(r),
+      serve: (batch) => this.serve(batch),
+      onAborted: (batch, err) => {
+        // The batch's in-memory effects were applied but not committed. The consumer restarts
+        // and rejoins after this; the new assignment rebuilds the partition from Kafka.
+        o.log.warn('transaction aborted; partition will be rebuilt', { partition: batch.partition, error: String(err) });
+      },
       sources: [
         {
           topic: TOPICS.channelLog.name,
@@ -69,6 +63,7 @@ export class ChannelProcessor {
         },
       ],
     });
+    this.ownership = this.consumer.ownership;
   }
 
   /** Partitions currently owned. */
@@ -76,36 +71,21 @@ export class ChannelProcessor {
     return this.ownership.partitions;
   }
 
-  async start(): Promise<void> {
-    this.subscription = await this.o.bus.process({
-      groupId: GROUP_ID,
-      topics: [TOPICS.channelIn.name],
-      transactionalIdPrefix: GROUP_ID,
-      assigner: this.o.assigner,
-      sessionTimeoutMs: this.o.sessionTimeoutMs,
-      heartbeatIntervalMs: this.o.heartbeatIntervalMs,
-      onAssignment: (a, writer) => this.ownership.assign(a[TOPICS.channelIn.name] ?? [], writer),
-      handleBatch: (batch) => this.handleBatch(batch),
-      onAborted: (batch, err) => {
-        // The batch's in-memory effects were applied but not committed. The consumer restarts
-        // and rejoins after this; the new assignment rebuilds the partition from Kafka.
-        this.o.log.warn('transaction aborted; partition will be rebuilt', { partition: batch.partition, error: String(err) });
-        this.ownership.lose(batch.partition);
-      },
-    });
+  start(): Promise<void> {
+    return this.consumer.start();
   }
 
-  private async handleBatch(batch: Batch): Promise<OutRecord[]> {
-    await this.ownership.ready(batch.heartbeat);
-    if (!this.ownership.owns(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned`);
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+
+  private serve(batch: Batch): OutRecord[] {
     const out: OutRecord[] = [];
     const spans: Span[] = [];
     for (const r of batch.records) {
       const parsed = ChannelCommand.safeParse(r.value);
       if (!parsed.success) {
-        if ((r.value as { type?: string } | null)?.type !== 'owner') {
-          this.o.log.warn('skipping malformed command', { partition: r.partition, offset: r.offset, issue: parsed.error.issues[0]?.message });
-        }
+        this.o.log.warn('skipping malformed command', { partition: r.partition, offset: r.offset, issue: parsed.error.issues[0]?.message });
         continue;
       }
       const cmd = parsed.data;
@@ -121,9 +101,5 @@ export class ChannelProcessor {
     }
     for (const s of spans) s.end();
     return out;
-  }
-
-  async stop(): Promise<void> {
-    await this.subscription?.stop();
   }
 }

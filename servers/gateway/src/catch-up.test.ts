@@ -92,24 +92,18 @@ test('hello waits for every subscription; events delivered meanwhile follow it, 
 });
 
 test('catch-up comes from the gateway\'s recent events when the subscription started at or before `since`', async (t) => {
-  const { gateway, link, history, member, deliver } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C1');
-  member('U03', 'C1');
+  const { gateway, link, history, connect, deliver } = harness(t);
   link.lastTs.C1 = '100.000000';
-  const first = new FakeTransport();
-  await gateway.open({ user: 'U01', team: 'T1' }, first);
+  const { transport: first } = await connect('U01', ['C1']);
   for (const ts of ['100.000001', '100.000002', '100.000003']) deliver('C1', ts);
   assert.deepEqual(first.messages('C1'), ['100.000001', '100.000002', '100.000003']);
 
-  const later = new FakeTransport();
-  await gateway.open({ user: 'U02', team: 'T1', since: { C1: '100.000001' } }, later);
+  const { transport: later } = await connect('U02', ['C1'], { since: { C1: '100.000001' } });
   assert.deepEqual(later.frames.map((f) => f.type), ['hello', 'message', 'message']);
   assert.deepEqual(later.messages('C1'), ['100.000002', '100.000003']);
 
   // `since` exactly where the subscription started.
-  const atStart = new FakeTransport();
-  await gateway.open({ user: 'U03', team: 'T1', since: { C1: '100.000000' } }, atStart);
+  const { transport: atStart } = await connect('U03', ['C1'], { since: { C1: '100.000000' } });
   assert.deepEqual(atStart.messages('C1'), ['100.000001', '100.000002', '100.000003']);
 
   assert.deepEqual(history.calls, []);
@@ -118,15 +112,12 @@ test('catch-up comes from the gateway\'s recent events when the subscription sta
 });
 
 test('catch-up comes from history when `since` is older than the gateway\'s first known ts', async (t) => {
-  const { gateway, link, history, member, deliver, msg } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C1');
+  const { gateway, link, history, connect, deliver, msg } = harness(t);
   link.lastTs.C1 = '100.000000';
-  await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  await connect('U01', ['C1']);
   for (const ts of ['100.000001', '100.000002', '100.000003']) deliver('C1', ts);
   history.answers.C1 = [msg('C1', '99.500000'), msg('C1', '100.000001'), msg('C1', '100.000002'), msg('C1', '100.000003')];
-  const tr = new FakeTransport();
-  await gateway.open({ user: 'U02', team: 'T1', since: { C1: '99.000000' } }, tr);
+  const { transport: tr } = await connect('U02', ['C1'], { since: { C1: '99.000000' } });
   assert.deepEqual(history.calls, [['C1', '99.000000']]);
   assert.equal(tr.frames[0]?.type, 'hello');
   assert.deepEqual(tr.messages('C1'), ['99.500000', '100.000001', '100.000002', '100.000003']);
@@ -134,24 +125,19 @@ test('catch-up comes from history when `since` is older than the gateway\'s firs
 });
 
 test('once the recent events roll over, catch-up from before the oldest kept one goes to history', async (t) => {
-  const { gateway, link, history, member, deliver, msg } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C1');
-  member('U03', 'C1');
+  const { link, history, connect, deliver, msg } = harness(t);
   link.lastTs.C1 = '100.000000';
-  await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  await connect('U01', ['C1']);
   const ts = (i: number) => `100.${String(i).padStart(6, '0')}`;
   for (let i = 1; i <= 101; i++) deliver('C1', ts(i)); // 101 events: the first one falls out
 
-  const fromKept = new FakeTransport();
-  await gateway.open({ user: 'U02', team: 'T1', since: { C1: ts(1) } }, fromKept);
+  const { transport: fromKept } = await connect('U02', ['C1'], { since: { C1: ts(1) } });
   assert.deepEqual(history.calls, []);
   assert.equal(fromKept.messages('C1').length, 100);
   assert.equal(fromKept.messages('C1')[0], ts(2));
 
   history.answers.C1 = [msg('C1', ts(1)), msg('C1', ts(2))];
-  const fromBefore = new FakeTransport();
-  await gateway.open({ user: 'U03', team: 'T1', since: { C1: ts(0) } }, fromBefore);
+  const { transport: fromBefore } = await connect('U03', ['C1'], { since: { C1: ts(0) } });
   assert.deepEqual(history.calls, [['C1', ts(0)]]);
   assert.deepEqual(fromBefore.messages('C1'), [ts(1), ts(2)]);
 });

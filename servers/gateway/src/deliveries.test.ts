@@ -1,15 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, FakeTransport, inRecord } from './fakes.js';
+import { harness, inRecord } from './fakes.js';
 
 test('membership events apply in the channel\'s order: the leaver gets nothing after, the joiner everything after', async (t) => {
-  const { gateway, member, deliver } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C2');
-  const leaver = new FakeTransport();
-  const joiner = new FakeTransport();
-  await gateway.open({ user: 'U01', team: 'T1' }, leaver);
-  await gateway.open({ user: 'U02', team: 'T1' }, joiner);
+  const { gateway, connect, deliver } = harness(t);
+  const { transport: leaver } = await connect('U01', ['C1']);
+  const { transport: joiner } = await connect('U02', ['C2']);
   deliver('C1', '1.000001');
   const membership = (type: string, user: string) => {
     const record = { type: 'deliver' as const, channel: 'C1', event: { type, user, channel: 'C1', channel_type: 'C', team: 'T1' } };
@@ -27,13 +23,9 @@ test('membership events apply in the channel\'s order: the leaver gets nothing a
 });
 
 test('typing goes to the other members only', async (t) => {
-  const { gateway, member } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C1');
-  const typer = new FakeTransport();
-  const other = new FakeTransport();
-  await gateway.open({ user: 'U01', team: 'T1' }, typer);
-  await gateway.open({ user: 'U02', team: 'T1' }, other);
+  const { gateway, connect } = harness(t);
+  const { transport: typer } = await connect('U01', ['C1']);
+  const { transport: other } = await connect('U02', ['C1']);
   const record = { type: 'deliver' as const, channel: 'C1', event: { type: 'user_typing', channel: 'C1', user: 'U01' } };
   gateway.deliver(record, inRecord(record));
   assert.deepEqual(other.frames.at(-1), { type: 'user_typing', channel: 'C1', user: 'U01' });

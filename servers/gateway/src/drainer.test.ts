@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBus, inboxTopic, type OutRecord } from '@rtm/bus';
 import { DirectoryView, TokenSigner } from '@rtm/directory';
-import { InstanceRegistry, RegionMap } from '@rtm/placement';
+import { InstanceRegistry, RegionMap, gatewayRecord } from '@rtm/placement';
 import type { DirectoryEntry, ReplyAddress } from '@rtm/protocol';
-import { ManualClock } from './clock-manual.js';
+import { ManualClock } from '@rtm/runtime';
 import { AVOID_MS, Drainer, MAX_STEPS_IN_FLIGHT } from './drainer.js';
 import { deferred, flush, log, type Deferred } from './fakes.js';
 import type { HandoffState, MigrationPort } from './migration.js';
@@ -60,10 +60,6 @@ class FakeMigration implements MigrationPort {
 interface Handoff {
   target: string;
   answer: Deferred<unknown>;
-}
-
-function gatewayRecord(id: string, region: string) {
-  return { id, role: 'gateway', region, url: `http://${id}`, wsUrl: `ws://${id}/rtm`, pid: 1, state: 'serving', startedAt: 1, heartbeatAt: Date.now(), stats: { connections: 0 } };
 }
 
 function setup(t: { after(fn: () => void): void }, opts: { sessions: number; rate: number; answer?: 'at once' | 'by the test' }) {
@@ -149,7 +145,7 @@ test('a drain moves rate/10 clients per 100 ms step', async (t) => {
   assert.equal(migration.movedOut.length, 35);
   await tick(2);
   assert.deepEqual(states, ['draining', 'drained']);
-  assert.ok(migration.movedOut.every((m) => m.url.startsWith('ws://gw-2/rtm?ticket=')), 'the nearest gateway takes them');
+  assert.ok(migration.movedOut.every((m) => m.url.startsWith('ws://gw-2:8080/ws?ticket=')), 'the nearest gateway takes them');
 });
 
 test(`at most ${MAX_STEPS_IN_FLIGHT} steps wait for their handoff answer at once`, async (t) => {

@@ -3,8 +3,7 @@ import type { Requester } from '@rtm/rpc';
 import type { DrainEvent, DirectoryEntry } from '@rtm/protocol';
 import type { TokenSigner } from '@rtm/directory';
 import { pickGateway, type InstanceView, type Placement } from '@rtm/placement';
-import type { InstanceAnnouncer, Logger } from '@rtm/runtime';
-import { sleep, systemClock, type Clock } from './clock.js';
+import { sleep, systemClock, type Clock, type InstanceAnnouncer, type Logger } from '@rtm/runtime';
 import type { MigrationPort } from './migration.js';
 import type { RecordPublisher } from './ports.js';
 

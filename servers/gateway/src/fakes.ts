@@ -6,10 +6,11 @@ import { DirectoryView } from '@rtm/directory';
 import type { InRecord, OutRecord } from '@rtm/bus';
 import type { ChannelCommand, MessageEvent } from '@rtm/protocol';
 import type { PostResult, PresenceState } from '@rtm/rpc';
+import { ManualClock } from '@rtm/runtime';
 import type { ClientTransport } from './client-transport.js';
-import { ManualClock } from './clock-manual.js';
 import { Gateway } from './gateway.js';
 import type { ChannelPort, HistoryPort, PresencePort, RecordPublisher } from './ports.js';
+import type { SessionIdentity } from './sessions.js';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -187,12 +188,19 @@ function setup(opts: HarnessOptions) {
       assert.ok(view.apply(`member:${c}:${userId}`, { kind: 'member', channel: c, user: userId, since: 1 }));
     }
   };
+  /** Makes `userId` a member of each channel and opens a session for it, in team T1 unless `identity` says otherwise. */
+  const connect = async (userId: string, channels: string[] = [], identity: Omit<Partial<SessionIdentity>, 'user'> = {}) => {
+    member(userId, ...channels);
+    const transport = new FakeTransport();
+    const id = await gateway.open({ user: userId, team: 'T1', ...identity }, transport);
+    return { id, transport };
+  };
   const deliver = (channel: string, ts: string, user = 'U99') => {
     const record = { type: 'deliver' as const, channel, event: { type: 'message', channel, user, text: `m ${ts}`, ts } };
     gateway.deliver(record, inRecord(record));
   };
   const msg = (channel: string, ts: string, user = 'U99'): MessageEvent => ({ type: 'message', channel, user, text: `m ${ts}`, ts });
-  return { gateway, view, bus, link, history, presence, clock, user, member, deliver, msg };
+  return { gateway, view, bus, link, history, presence, clock, user, member, connect, deliver, msg };
 }
 
 /** A Gateway per test on fakes and a manual clock, with its timers stopped when the test ends. */

@@ -2,13 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTM_ERROR } from '@rtm/protocol';
 import { RequestTimeout } from '@rtm/rpc';
-import { harness, FakeTransport } from './fakes.js';
+import { harness } from './fakes.js';
 
 test('a frame that is not JSON gets an error event and the session stays open', async (t) => {
-  const { gateway, member } = harness(t);
-  member('U01', 'C1');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { gateway, connect } = harness(t);
+  const { id, transport: tr } = await connect('U01', ['C1']);
   await gateway.onFrame(id, '{not json');
   assert.deepEqual(tr.frames.at(-1), { type: 'error', error: { code: 1, msg: 'frame is not valid JSON' } });
   assert.deepEqual(tr.closes, []);
@@ -19,11 +17,9 @@ test('a frame that is not JSON gets an error event and the session stays open', 
 });
 
 test('a message frame is posted and acked; one to a channel the user is not in is refused', async (t) => {
-  const { gateway, member, view } = harness(t);
-  member('U01', 'C11');
+  const { gateway, member, connect, view } = harness(t);
   member('U02', 'C22');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { id, transport: tr } = await connect('U01', ['C11']);
   await gateway.onFrame(id, JSON.stringify({ type: 'message', id: 1, channel: 'C11', text: 'hi' }));
   assert.deepEqual(tr.frames.at(-1), { ok: true, reply_to: 1, ts: '1.000000', text: 'hi' });
   await gateway.onFrame(id, JSON.stringify({ type: 'message', id: 2, channel: 'C22', text: 'hi' }));
@@ -36,22 +32,18 @@ test('a message frame is posted and acked; one to a channel the user is not in i
 });
 
 test('a post the channel server does not answer in time is a timeout error', async (t) => {
-  const { gateway, link, member } = harness(t);
-  member('U01', 'C11');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { gateway, link, connect } = harness(t);
+  const { id, transport: tr } = await connect('U01', ['C11']);
   link.post = () => Promise.reject(new RequestTimeout('chat.postMessage', 10_000));
   await gateway.onFrame(id, JSON.stringify({ type: 'message', id: 'x', channel: 'C11', text: 'hi' }));
   assert.deepEqual(tr.frames.at(-1), { ok: false, reply_to: 'x', error: { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' } });
 });
 
 test('typing goes to the channel server; presence_query answers one presence_change per user of the team', async (t) => {
-  const { gateway, link, member, user } = harness(t);
-  member('U01', 'C11');
+  const { gateway, link, member, connect, user } = harness(t);
   member('U02', 'C11');
   user('U77', 'T2');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { id, transport: tr } = await connect('U01', ['C11']);
   await gateway.onFrame(id, JSON.stringify({ type: 'typing', id: 4, channel: 'C11' }));
   assert.deepEqual(link.sent.at(-1), { type: 'typing', channel: 'C11', user: 'U01' });
   await gateway.onFrame(id, JSON.stringify({ type: 'presence_query', ids: ['U02', 'U77'] }));

@@ -1,11 +1,10 @@
 import { CLOSE_CODES, type DeliverRecord } from '@rtm/protocol';
 import type { InRecord } from '@rtm/bus';
 import type { DirectoryChange } from '@rtm/directory';
-import type { Logger } from '@rtm/runtime';
+import { systemClock, type Clock, type Logger } from '@rtm/runtime';
 import { CatchUp } from './catch-up.js';
 import { ChannelMembership } from './channel-membership.js';
 import type { ClientTransport } from './client-transport.js';
-import { systemClock, type Clock } from './clock.js';
 import { Deliveries } from './deliveries.js';
 import { DirectoryEvents } from './directory-events.js';
 import { DirectorySync } from './directory-sync.js';

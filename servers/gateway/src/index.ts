@@ -3,4 +3,3 @@ export type { SessionIdentity } from './sessions.js';
 export type { ClientTransport } from './client-transport.js';
 export type { ChannelPort, DirectoryReader, HistoryPort, PresencePort, RecordPublisher } from './ports.js';
 export type { HandoffState, MigrationPort } from './migration.js';
-export { systemClock, type Clock, type Timer } from './clock.js';

@@ -1,22 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, flush, FakeTransport } from './fakes.js';
+import { harness, flush } from './fakes.js';
 
 test('handoffState gives per channel the last ts pushed, else where the session attached', async (t) => {
-  const { gateway, link, member, deliver } = harness(t);
-  member('U01', 'C1', 'C2', 'C3', 'C4');
-  member('U02', 'C4');
+  const { gateway, link, connect, deliver } = harness(t);
   link.lastTs.C1 = '100.000005';
   link.lastTs.C2 = '200.000000';
   link.lastTs.C3 = null; // no message ever
   link.lastTs.C4 = '300.000000';
   // C4 is already subscribed here, and got messages before U01 attaches.
-  await gateway.open({ user: 'U02', team: 'T1' }, new FakeTransport());
+  await connect('U02', ['C4']);
   deliver('C4', '300.000001');
   deliver('C4', '300.000002');
 
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1', tokenId: 'tok1' }, tr);
+  const { id, transport: tr } = await connect('U01', ['C1', 'C2', 'C3', 'C4'], { tokenId: 'tok1' });
   deliver('C1', '100.000006');
   assert.deepEqual(tr.messages('C1'), ['100.000006']);
   assert.deepEqual(gateway.migration.handoffState(id), {
@@ -34,11 +31,10 @@ test('handoffState gives per channel the last ts pushed, else where the session 
 });
 
 test('handoffState of a session that resumed keeps its `since` until something newer is pushed', async (t) => {
-  const { gateway, link, member, deliver } = harness(t);
-  member('U01', 'C1', 'C2');
+  const { gateway, link, connect, deliver } = harness(t);
   link.lastTs.C1 = '100.000000';
   link.lastTs.C2 = '200.000000';
-  const id = await gateway.open({ user: 'U01', team: 'T1', since: { C1: '100.000000', C2: '150.000000' } }, new FakeTransport());
+  const { id } = await connect('U01', ['C1', 'C2'], { since: { C1: '100.000000', C2: '150.000000' } });
   // C2's catch-up came from history (since is older than the subscription), which had nothing.
   assert.deepEqual(gateway.migration.handoffState(id)?.since, { C1: '100.000000', C2: '150.000000' });
   deliver('C2', '200.000001');
@@ -46,13 +42,9 @@ test('handoffState of a session that resumed keeps its `since` until something n
 });
 
 test('moveOut sends reconnect_url then goodbye, closes with 4010 and holds the closed presence report until flushed', async (t) => {
-  const { gateway, bus, member, deliver } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C1');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
-  const other = new FakeTransport();
-  const otherId = await gateway.open({ user: 'U02', team: 'T1' }, other);
+  const { gateway, bus, connect, deliver } = harness(t);
+  const { id, transport: tr } = await connect('U01', ['C1']);
+  const { id: otherId, transport: other } = await connect('U02', ['C1']);
   await flush();
   assert.deepEqual(bus.connectionReports(id), ['open']);
   assert.deepEqual(gateway.migration.movable().sort(), [id, otherId].sort());
@@ -84,11 +76,9 @@ test('moveOut sends reconnect_url then goodbye, closes with 4010 and holds the c
 });
 
 test('setMoving takes sessions out of movable() and puts them back', async (t) => {
-  const { gateway, member } = harness(t);
-  member('U01', 'C1');
-  member('U02', 'C1');
-  const a = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
-  const b = await gateway.open({ user: 'U02', team: 'T1' }, new FakeTransport());
+  const { gateway, connect } = harness(t);
+  const { id: a } = await connect('U01', ['C1']);
+  const { id: b } = await connect('U02', ['C1']);
   assert.deepEqual(gateway.migration.movable().sort(), [a, b].sort());
   gateway.migration.setMoving([a], true);
   assert.deepEqual(gateway.migration.movable(), [b]);
@@ -99,13 +89,12 @@ test('setMoving takes sessions out of movable() and puts them back', async (t) =
 });
 
 test('a session still opening is not movable', async (t) => {
-  const { gateway, link, member } = harness(t);
-  member('U01', 'C1');
+  const { gateway, link, connect } = harness(t);
   link.held.add('C1');
-  const opening = gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const opening = connect('U01', ['C1']);
   await flush();
   assert.deepEqual(gateway.migration.movable(), []);
   link.confirm('C1', null);
-  const id = await opening;
+  const { id } = await opening;
   assert.deepEqual(gateway.migration.movable(), [id]);
 });

@@ -1,21 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deferred, harness, flush, FakeTransport } from './fakes.js';
+import { deferred, harness, flush } from './fakes.js';
 import { MOVED_PRESENCE_GRACE_MS } from './migration.js';
 
 test('a plain close reports presence closed at once', async (t) => {
-  const { gateway, bus, member } = harness(t);
-  member('U01', 'C1');
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const { gateway, bus, connect } = harness(t);
+  const { id } = await connect('U01', ['C1']);
   gateway.close(id);
   await flush();
   assert.deepEqual(bus.connectionReports(id), ['open', 'closed']);
 });
 
 test('a moved client\'s closed report goes out by itself once the 5 s grace period is over', async (t) => {
-  const { gateway, bus, clock, member } = harness(t);
-  member('U01', 'C1');
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const { gateway, bus, clock, connect } = harness(t);
+  const { id } = await connect('U01', ['C1']);
   gateway.migration.moveOut(id, 'ws://gw-2/rtm?ticket=x');
   clock.advance(MOVED_PRESENCE_GRACE_MS - 1);
   await flush();
@@ -28,18 +26,17 @@ test('a moved client\'s closed report goes out by itself once the 5 s grace peri
 });
 
 test('a closed report follows its open one even when the open one is slow to be written', async (t) => {
-  const { gateway, bus, member } = harness(t);
-  member('U01', 'C1');
+  const { gateway, bus, connect } = harness(t);
   const slow = deferred<void>();
   const publish = bus.publish.bind(bus);
   bus.publish = async (records) => {
     await slow.promise;
     return publish(records);
   };
-  const opening = gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const opening = connect('U01', ['C1']);
   await flush();
   bus.publish = publish;
-  const id = await opening;
+  const { id } = await opening;
   gateway.close(id);
   await flush();
   assert.deepEqual(bus.connectionReports(id), []);
@@ -49,9 +46,8 @@ test('a closed report follows its open one even when the open one is slow to be 
 });
 
 test('roll calls name every connection, at once and then every interval', async (t) => {
-  const { gateway, presence, clock, member } = harness(t);
-  member('U01', 'C1');
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const { gateway, presence, clock, connect } = harness(t);
+  const { id } = await connect('U01', ['C1']);
   gateway.startRollCalls(2_000);
   assert.deepEqual(presence.rollCalls, [[{ user: 'U01', conn: id }]]);
   clock.advance(1_999);

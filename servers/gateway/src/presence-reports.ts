@@ -1,7 +1,6 @@
 import { TOPICS } from '@rtm/bus';
 import type { PresenceRecord } from '@rtm/protocol';
-import type { Logger } from '@rtm/runtime';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Logger, Timer } from '@rtm/runtime';
 import type { PresencePort, RecordPublisher } from './ports.js';
 import type { Session, SessionTable } from './sessions.js';
 

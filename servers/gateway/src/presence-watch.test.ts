@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, flush, deferred, FakeTransport, GATEWAY, INBOX } from './fakes.js';
+import { harness, flush, deferred, GATEWAY, INBOX } from './fakes.js';
 
 test('presence_sub naming a user the directory does not know yet syncs the directory, then subscribes', async (t) => {
   let syncs = 0;
@@ -10,11 +10,9 @@ test('presence_sub naming a user the directory does not know yet syncs the direc
       h.user('U09');
     },
   });
-  const { gateway, presence, member } = h;
-  member('U01', 'C1');
+  const { gateway, presence, member, connect } = h;
   member('U02', 'C1');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { id, transport: tr } = await connect('U01', ['C1']);
   await gateway.onFrame(id, JSON.stringify({ type: 'presence_sub', ids: ['U09'] }));
   assert.equal(syncs, 1);
   assert.deepEqual(presence.subscribes, [['U09', GATEWAY, INBOX]]);
@@ -36,13 +34,9 @@ test('concurrent presence_sub frames with unknown users share one directory sync
       return sync.promise;
     },
   });
-  const { gateway, presence, member } = h;
-  member('U01', 'C1');
-  member('U02', 'C1');
-  const t1 = new FakeTransport();
-  const t2 = new FakeTransport();
-  const s1 = await gateway.open({ user: 'U01', team: 'T1' }, t1);
-  const s2 = await gateway.open({ user: 'U02', team: 'T1' }, t2);
+  const { gateway, presence, connect } = h;
+  const { id: s1, transport: t1 } = await connect('U01', ['C1']);
+  const { id: s2, transport: t2 } = await connect('U02', ['C1']);
   const f1 = gateway.onFrame(s1, JSON.stringify({ type: 'presence_sub', ids: ['U09'] }));
   const f2 = gateway.onFrame(s2, JSON.stringify({ type: 'presence_sub', ids: ['U08'] }));
   await flush();
@@ -63,10 +57,9 @@ test('concurrent presence_sub frames with unknown users share one directory sync
 });
 
 test('batch_presence_aware clients get the changes of 50 ms in one event per presence value', async (t) => {
-  const { gateway, clock, member } = harness(t);
-  for (const u of ['U01', 'U02', 'U03', 'U04']) member(u, 'C1');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1', batchPresence: true }, tr);
+  const { gateway, clock, member, connect } = harness(t);
+  for (const u of ['U02', 'U03', 'U04']) member(u, 'C1');
+  const { id, transport: tr } = await connect('U01', ['C1'], { batchPresence: true });
   await gateway.onFrame(id, JSON.stringify({ type: 'presence_sub', ids: ['U02', 'U03', 'U04'] }));
   assert.deepEqual(tr.frames.filter((f) => f.type === 'presence_change'), [], 'nothing before the window closes');
   clock.advance(50);
@@ -87,11 +80,9 @@ test('batch_presence_aware clients get the changes of 50 ms in one event per pre
 });
 
 test('a change is pushed once per watcher, and not at all after the user is unwatched', async (t) => {
-  const { gateway, presence, member } = harness(t);
-  member('U01', 'C1');
+  const { gateway, presence, member, connect } = harness(t);
   member('U02', 'C1');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { id, transport: tr } = await connect('U01', ['C1']);
   await gateway.onFrame(id, JSON.stringify({ type: 'presence_sub', ids: ['U02', 'U98'] }));
   gateway.onPresence('U02', 'active');
   gateway.onPresence('U02', 'away');
@@ -105,10 +96,10 @@ test('a change is pushed once per watcher, and not at all after the user is unwa
 });
 
 test('closing a session unsubscribes the users only it watched', async (t) => {
-  const { gateway, presence, member } = harness(t);
-  for (const u of ['U01', 'U02', 'U03']) member(u, 'C1');
-  const a = await gateway.open({ user: 'U01', team: 'T1', watched: ['U03'] }, new FakeTransport());
-  const b = await gateway.open({ user: 'U02', team: 'T1' }, new FakeTransport());
+  const { gateway, presence, member, connect } = harness(t);
+  member('U03', 'C1');
+  const { id: a } = await connect('U01', ['C1'], { watched: ['U03'] });
+  const { id: b } = await connect('U02', ['C1']);
   await gateway.onFrame(b, JSON.stringify({ type: 'presence_sub', ids: ['U03', 'U01'] }));
   assert.deepEqual(presence.subscribes.map((s) => s[0]), ['U03', 'U01']);
   gateway.close(b);

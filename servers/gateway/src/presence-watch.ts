@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '@rtm/runtime';
 import type { DirectorySync } from './directory-sync.js';
 import type { DirectoryReader, PresencePort } from './ports.js';
 import type { Session, SessionTable } from './sessions.js';

@@ -35,10 +35,8 @@ test('a frozen session gets nothing until it is unfrozen', () => {
 });
 
 test('a slow consumer found by a delivery leaves its channels and presence behind', async (t) => {
-  const { gateway, link, bus, member, deliver } = harness(t);
-  member('U01', 'C1');
-  const tr = new FakeTransport();
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { gateway, link, bus, connect, deliver } = harness(t);
+  const { id, transport: tr } = await connect('U01', ['C1']);
   tr.bufferedAmount = 9 * 1024 * 1024;
   deliver('C1', '5.000001');
   await flush();
@@ -49,10 +47,8 @@ test('a slow consumer found by a delivery leaves its channels and presence behin
 });
 
 test('closeAll says goodbye to every session, then closes it', async (t) => {
-  const { gateway, member } = harness(t);
-  member('U01', 'C1');
-  const tr = new FakeTransport();
-  await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { gateway, connect } = harness(t);
+  const { transport: tr } = await connect('U01', ['C1']);
   gateway.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown');
   assert.deepEqual(tr.steps.slice(-2), [{ send: { type: 'goodbye', source: 'server_shutdown' } }, { close: [CLOSE_CODES.serverShutdown.code, 'server_shutdown'] }]);
 });

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harness, flush, FakeTransport, GATEWAY, INBOX } from './fakes.js';
+import { harness, flush, GATEWAY, INBOX } from './fakes.js';
 import { HANDOFF_PIN_MS } from './subscriptions.js';
 
 test('acceptHandoff keeps a channel subscribed with no local session, and past the last session leaving', async (t) => {
-  const { gateway, link, member } = harness(t);
-  member('U01', 'C9', 'C1');
+  const { gateway, link, connect } = harness(t);
   link.held.add('C9');
   let accepted = false;
   const accepting = gateway.acceptHandoff(['C9']).then(() => void (accepted = true));
@@ -17,7 +16,7 @@ test('acceptHandoff keeps a channel subscribed with no local session, and past t
   assert.equal(gateway.stats().pinned, 1);
   assert.equal(gateway.stats().connections, 0);
 
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const { id } = await connect('U01', ['C9', 'C1']);
   assert.equal(link.subscribeCount('C9'), 1, 'the pinned subscription is reused');
   assert.equal(link.subscribeCount('C1'), 1);
   gateway.close(id);
@@ -28,10 +27,9 @@ test('acceptHandoff keeps a channel subscribed with no local session, and past t
 });
 
 test('a handoff pin lets its channel go once 30 s have passed and no local session receives it', async (t) => {
-  const { gateway, link, clock, member } = harness(t);
-  member('U01', 'C2');
+  const { gateway, link, clock, connect } = harness(t);
   await gateway.acceptHandoff(['C9', 'C2']);
-  const id = await gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const { id } = await connect('U01', ['C2']);
   clock.advance(HANDOFF_PIN_MS - 1);
   await flush();
   assert.equal(link.unsubscribed('C9'), false, 'pinned for 30 s');
@@ -58,16 +56,14 @@ test('a second handoff of a pinned channel extends its pin', async (t) => {
 });
 
 test('a failed subscription is retried by the next session that needs the channel', async (t) => {
-  const { gateway, link, member } = harness(t);
-  member('U01', 'C1');
+  const { link, connect } = harness(t);
   link.held.add('C1');
-  const first = gateway.open({ user: 'U01', team: 'T1' }, new FakeTransport());
+  const first = connect('U01', ['C1']);
   await flush();
   link.pending.get('C1')!.reject(new Error('owner gone'));
   await assert.rejects(first, /owner gone/);
   link.held.delete('C1');
-  const tr = new FakeTransport();
-  await gateway.open({ user: 'U01', team: 'T1' }, tr);
+  const { transport: tr } = await connect('U01', ['C1']);
   assert.equal(link.subscribeCount('C1'), 2);
   assert.equal(tr.frames[0]?.type, 'hello');
 });

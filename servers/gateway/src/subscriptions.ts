@@ -1,4 +1,4 @@
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '@rtm/runtime';
 import type { ChannelPort } from './ports.js';
 import type { RecentEvents } from './recent-events.js';
 import type { Session } from './sessions.js';

@@ -4,9 +4,9 @@ export interface Timer {
 }
 
 /**
- * Time as the gateway's logic sees it: the wall clock in the system, a {@link ManualClock}
- * in tests, so timed behaviour (pins, batching, grace periods, drain pacing) is tested
- * without sleeping.
+ * Time as a server's logic sees it: the wall clock in the system, a {@link ManualClock}
+ * in tests, so timed behaviour (pins, batching, grace periods, drain pacing, TTL sweeps)
+ * is tested without sleeping.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
