@@ -6,7 +6,7 @@ import type { InRecord, OutRecord } from './bus.js';
 export function toTopicMessages(records: OutRecord[]) {
   const byTopic = new Map<string, Array<{ key: string; value: string | null; partition?: number; headers: IHeaders }>>();
   for (const r of records) {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...r.headers };
     if (r.context) propagation.inject(r.context, headers);
     const list = byTopic.get(r.topic) ?? [];
     list.push({
@@ -33,5 +33,5 @@ export function toInRecord(topic: string, partition: number, m: KafkaMessage): I
     }
   }
   const context: Context = Object.keys(carrier).length ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
-  return { topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value, timestamp: Number(m.timestamp), context };
+  return { topic, partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null, value, timestamp: Number(m.timestamp), context, headers: carrier };
 }

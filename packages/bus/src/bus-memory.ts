@@ -84,6 +84,7 @@ export class MemoryBus implements Bus {
         value: r.value === null ? null : JSON.parse(JSON.stringify(r.value)),
         timestamp: this.now(),
         context: r.context ?? ROOT_CONTEXT,
+        headers: { ...r.headers },
       });
     }
     for (const l of [...this.listeners]) l();

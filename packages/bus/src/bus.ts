@@ -10,6 +10,8 @@ export interface OutRecord {
   partition?: number;
   /** Trace context carried to the consumer in the record's headers. */
   context?: Context;
+  /** Headers the consumer reads beside the value (timings like `rtm-accepted-at`), never shown to clients. */
+  headers?: Record<string, string>;
 }
 
 /** A record read from a topic, its JSON value parsed but not yet validated. */
@@ -22,6 +24,8 @@ export interface InRecord {
   timestamp: number;
   /** Trace context extracted from the headers (the root context when there is none). */
   context: Context;
+  /** The record's headers as strings (trace context included). */
+  headers?: Record<string, string>;
 }
 
 /** Partitions per topic, as a consumer group assigned them. */

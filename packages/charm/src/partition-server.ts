@@ -1,6 +1,6 @@
 import { TOPICS, CLUSTER_TOPICS, type Bus } from '@rtm/bus';
 import type { InstanceRecord, TakeoverEvent } from '@rtm/protocol';
-import type { Telemetry } from '@rtm/telemetry';
+import type { Metrics, Telemetry } from '@rtm/telemetry';
 import { type ServiceConfig, type Logger, InstanceAnnouncer, onShutdown, listeningPort, startHealthServer } from '@rtm/runtime';
 import type { PartitionOwnership, Rebuilt } from './partition-ownership.js';
 
@@ -10,20 +10,22 @@ export interface PartitionServerParts {
   log: Logger;
   bus: Bus;
   telemetry: Telemetry;
+  /** Answers `/metrics`. */
+  metrics?: Pick<Metrics, 'handle'>;
   role: InstanceRecord['role'];
   processor: { start(): Promise<void>; stop(): Promise<void>; readonly ownership: PartitionOwnership };
   stats(): Record<string, number>;
 }
 
 /**
- * Runs a partition-owning server (channel or presence): `/healthz` and `/stats`, the
+ * Runs a partition-owning server (channel or presence): `/healthz`, `/stats` and `/metrics`, the
  * instance heartbeat, the processor, and an orderly stop on SIGTERM or when the launcher
  * goes away.
  */
 export async function runPartitionServer(p: PartitionServerParts): Promise<void> {
   const { config, log, bus, processor } = p;
   const stats = () => ({ ...p.stats(), partitions: processor.ownership.partitions.length });
-  const http = await startHealthServer(config.host, config.httpPort, () => ({ ...stats(), owned: processor.ownership.partitions, rebuilds: processor.ownership.history }));
+  const http = await startHealthServer(config.host, config.httpPort, () => ({ ...stats(), owned: processor.ownership.partitions, rebuilds: processor.ownership.history }), p.metrics);
   const url = `http://${config.host}:${listeningPort(http)}`;
   const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: p.role, region: config.region, url, state: 'starting' }, stats);
   onShutdown(log, async () => {

@@ -1,4 +1,5 @@
 import { context as otelContext, type Context } from '@opentelemetry/api';
+import { ACCEPTED_AT_HEADER, preciseNow } from '@rtm/telemetry';
 import type { ChannelCommand, MessageEvent, ReplyAddress } from '@rtm/protocol';
 import { TOPICS, type Bus } from '@rtm/bus';
 import type { Requester } from './requester.js';
@@ -44,16 +45,19 @@ export class ChannelLink {
   ) {}
 
   /** Sends a command to the channel's owner and waits for its answer. */
-  private request<T>(what: string, command: (reply: ReplyAddress) => ChannelCommand, ctx: Context): Promise<T> {
+  private request<T>(what: string, command: (reply: ReplyAddress) => ChannelCommand, ctx: Context, headers?: Record<string, string>): Promise<T> {
     return this.requester.request<T>(what, this.timeoutMs, (reply) => {
       const cmd = command(reply);
-      return this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx }]);
+      return this.bus.publish([{ topic: TOPICS.channelIn.name, key: cmd.channel, value: cmd, context: ctx, ...(headers ? { headers } : {}) }]);
     });
   }
 
-  /** Posts a message; resolves with the assigned `ts`. */
+  /**
+   * Posts a message; resolves with the assigned `ts`. The post's acceptance time rides in
+   * the record's headers to every delivery, where the end-to-end latency is measured.
+   */
   post(input: CommandInput<'post'>, ctx: Context = otelContext.active()): Promise<PostResult> {
-    return this.request('chat.postMessage', (reply) => ({ type: 'post', ...input, reply }), ctx);
+    return this.request('chat.postMessage', (reply) => ({ type: 'post', ...input, reply }), ctx, { [ACCEPTED_AT_HEADER]: preciseNow().toFixed(3) });
   }
 
   /** Subscribes a gateway; resolves once the owner has recorded it, with the channel's last `ts`. */

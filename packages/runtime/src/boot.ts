@@ -1,5 +1,5 @@
 import { KafkaBus } from '@rtm/bus';
-import { startTelemetry, type Telemetry } from '@rtm/telemetry';
+import { startMetrics, startTelemetry, type Metrics, type Telemetry } from '@rtm/telemetry';
 import { readConfig, type ServiceConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -7,23 +7,32 @@ import { createLogger, type Logger } from './logger.js';
 export interface ServerBase {
   config: ServiceConfig;
   log: Logger;
+  /** Traces and metrics; its `shutdown` flushes both. */
   telemetry: Telemetry;
+  /** Serves `/metrics` on the server's HTTP port. */
+  metrics: Metrics;
   bus: KafkaBus;
 }
 
+/** The four kinds of server. */
+export type ServerRole = 'admin' | 'channel' | 'gateway' | 'presence';
+
 /**
- * Reads the environment and starts a server's logger, telemetry (as `serviceName`) and
- * Kafka bus, whose client logs go to the server's own log.
+ * Reads the environment and starts a server's logger, traces and metrics (as service
+ * `rtm-<role>`) and Kafka bus, whose client logs go to the server's own log.
  */
-export function bootServer(serviceName: string): ServerBase {
+export function bootServer(role: ServerRole): ServerBase {
   const config = readConfig();
   const log = createLogger(config.instanceId);
-  const telemetry = startTelemetry({ serviceName, instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
+  const serviceName = `rtm-${role}`;
+  const traces = startTelemetry({ serviceName, instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
+  const metrics = startMetrics({ serviceName, instanceId: config.instanceId, region: config.region, role });
+  const telemetry: Telemetry = { enabled: traces.enabled, shutdown: async () => void (await Promise.all([traces.shutdown(), metrics.shutdown()])) };
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,
     clientId: config.instanceId,
     logLevel: config.kafkaLogLevel,
     log: (level, message, fields) => (level === 'error' ? log.error(message, fields) : log.warn(message, fields)),
   });
-  return { config, log, telemetry, bus };
+  return { config, log, telemetry, metrics, bus };
 }

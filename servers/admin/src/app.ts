@@ -1,6 +1,8 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { existsSync } from 'node:fs';
 import { apiFail } from '@rtm/protocol';
+import { preciseNow, type Metrics } from '@rtm/telemetry';
+import { apiMetrics } from './api-metrics.js';
 import type { TokenSigner } from '@rtm/directory';
 import type { Logger } from '@rtm/runtime';
 import { ArgError, WebArgs } from './web-args.js';
@@ -10,6 +12,8 @@ import type { RateLimiter } from './rate-limiter.js';
 
 /** Settings of the admin HTTP app. */
 export interface AdminAppOptions {
+  /** Answers `/metrics`. */
+  metrics?: Pick<Metrics, 'handle'>;
   webApi: WebApi;
   signer: TokenSigner;
   rateLimiter: RateLimiter;
@@ -40,6 +44,7 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
 
   app.all('/api/:method', async (req: Request, res: Response) => {
+    const started = preciseNow();
     const body = { ...(req.query as Record<string, unknown>), ...((req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>) };
     const token = tokenOf(req, body);
     const auth = token ? o.signer.verify(token) : undefined;
@@ -52,15 +57,19 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
       const wait = o.rateLimiter.check(auth.tokenId, method);
       if (wait > 0) {
         res.status(429).set('Retry-After', String(wait)).json(apiFail('ratelimited'));
+        apiMetrics.rateLimited.add(1, { 'rtm.method': method });
         return;
       }
     }
     const region = req.headers['x-rtm-region'];
     const result = await o.webApi.call({ method, args: new WebArgs(body), auth, regionHeader: typeof region === 'string' ? region : undefined });
     res.json(result);
+    apiMetrics.record(o.webApi.has(method) ? method : 'unknown', result, preciseNow() - started);
   });
 
   app.use('/admin/api', operatorApi(o.operator));
+  const metrics = o.metrics;
+  if (metrics) app.get('/metrics', (req, res) => metrics.handle(req, res));
 
   if (existsSync(o.consoleDir)) app.use('/console', express.static(o.consoleDir));
   app.get('/', (_req, res) => {

@@ -12,7 +12,7 @@ import { createAdminApp } from './app.js';
 import { RateLimiter } from './rate-limiter.js';
 import { OpsLog } from './ops-log.js';
 
-const { config, log, telemetry, bus } = bootServer('rtm-admin');
+const { config, log, telemetry, metrics, bus } = bootServer('admin');
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
 const ops = new OpsLog(bus);
@@ -27,7 +27,7 @@ const webApi = new WebApi({ directory, signer, link, history, presence, workspac
 const rateLimiter = new RateLimiter(Number(process.env.RTM_POST_RATE ?? 100));
 setInterval(() => rateLimiter.sweep(), 60_000).unref();
 const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist');
-const app = createAdminApp({ webApi, signer, rateLimiter, operator: { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000) }, consoleDir, log });
+const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator: { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000) }, consoleDir, log });
 
 await bus.ensureTopics(CLUSTER_TOPICS);
 await Promise.all([directory.start(), instances.start(), ops.start(), inbox.start(config.instanceId)]);

@@ -6,7 +6,7 @@ import { ChannelServer } from './channel-server.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { systemClock } from './clock.js';
 
-const { config, log, telemetry, bus } = bootServer('rtm-channel');
+const { config, log, telemetry, metrics, bus } = bootServer('channel');
 const server = new ChannelServer({ clock: systemClock, historyLimit: Number(process.env.RTM_HISTORY_LIMIT ?? 1000) });
 const processor = new ChannelProcessor({
   bus,
@@ -26,4 +26,4 @@ const processor = new ChannelProcessor({
   }),
   onTakeover: (t) => publishTakeover(bus, config.instanceId, 'channel', t),
 });
-await runPartitionServer({ config, log, bus, telemetry, role: 'channel', processor, stats: () => server.stats() });
+await runPartitionServer({ config, log, bus, telemetry, metrics, role: 'channel', processor, stats: () => server.stats() });

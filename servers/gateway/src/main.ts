@@ -10,7 +10,7 @@ import { Drainer } from './drainer.js';
 import { GatewayInboxHandlers } from './inbox-handlers.js';
 import { WsListener } from './ws-listener.js';
 
-const { config, log, telemetry, bus } = bootServer('rtm-gateway');
+const { config, log, telemetry, metrics, bus } = bootServer('gateway');
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
 const signer = new TokenSigner(config.tokenSecret);
@@ -18,7 +18,7 @@ const handlers = new GatewayInboxHandlers(log);
 const inbox = new Inbox(bus, config.instanceId, log, handlers);
 const link = new ChannelLink(bus, inbox.requester);
 const gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, syncDirectory: () => directory.sync(), log });
-const listener = new WsListener({ gatewayId: config.instanceId, host: config.host, port: config.httpPort, signer, directory, gateway, log, stats: () => stats() });
+const listener = new WsListener({ gatewayId: config.instanceId, host: config.host, port: config.httpPort, signer, directory, gateway, log, stats: () => stats(), metrics });
 await listener.start();
 const url = `http://${config.host}:${listener.port}`;
 const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gateway', region: config.region, url, wsUrl: `ws://${config.host}:${listener.port}/rtm`, state: 'starting' }, () => stats());

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, InvalidSince, parseSince, resumeKey, type RtmError, type Since } from '@rtm/protocol';
 import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
 import { answerHealth, type Logger } from '@rtm/runtime';
+import type { Metrics } from '@rtm/telemetry';
 import type { Gateway } from './gateway.js';
 
 /** What the listener needs of the gateway: sessions opened, fed and closed. */
@@ -27,11 +28,13 @@ export interface WsListenerOptions {
   log: Logger;
   /** JSON for `/stats`. */
   stats: () => Record<string, unknown>;
+  /** Answers `/metrics`. */
+  metrics?: Pick<Metrics, 'handle'>;
 }
 
 /**
  * The gateway's HTTP server: websocket upgrades on `/rtm?ticket=...` (tickets from
- * `rtm.connect`, single use, for this gateway only), plus `/healthz` and `/stats`.
+ * `rtm.connect`, single use, for this gateway only), plus `/healthz`, `/stats` and `/metrics`.
  */
 export class WsListener {
   private server: Server | undefined;
@@ -48,7 +51,7 @@ export class WsListener {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
-      if (!answerHealth(req, res, this.o.stats)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
+      if (!answerHealth(req, res, this.o.stats, this.o.metrics)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
     });
     this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     // A drain sends thousands of clients here within seconds: a deep accept queue keeps

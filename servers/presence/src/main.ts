@@ -3,7 +3,7 @@ import { bootServer } from '@rtm/runtime';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
 
-const { config, log, telemetry, bus } = bootServer('rtm-presence');
+const { config, log, telemetry, metrics, bus } = bootServer('presence');
 const gatewayTtlMs = Number(process.env.RTM_PRESENCE_GATEWAY_TTL_MS ?? 6_000);
 const server = new PresenceServer({ gatewayTtlMs });
 const processor = new PresenceProcessor({
@@ -19,4 +19,4 @@ const processor = new PresenceProcessor({
   assigner: charmAssigner({ instanceId: config.instanceId, vnodes: Number(process.env.RTM_RING_VNODES ?? 128) }),
   onTakeover: (t) => publishTakeover(bus, config.instanceId, 'presence', t),
 });
-await runPartitionServer({ config, log, bus, telemetry, role: 'presence', processor, stats: () => server.stats() });
+await runPartitionServer({ config, log, bus, telemetry, metrics, role: 'presence', processor, stats: () => server.stats() });

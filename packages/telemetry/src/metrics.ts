@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+/** Identity of the server whose metrics these are. */
+export interface MetricsOptions {
+  /** e.g. `rtm-channel`. */
+  serviceName: string;
+  instanceId: string;
+  region: string;
+  /** `admin`, `channel`, `gateway` or `presence`. */
+  role: string;
+}
+
+/** A started metrics pipeline: instruments made through `@opentelemetry/api` land here. */
+export interface Metrics {
+  /** Answers `GET /metrics` in Prometheus text format. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  shutdown(): Promise<void>;
+}
+
+// The identity every sample carries as labels, so an aggregator or a Prometheus without
+// target_info joins can still group by region, role and instance (bounded: one per process).
+const IDENTITY_LABELS = /^(service\.name|service\.instance\.id|rtm\.role|rtm\.region)$/;
+
+/**
+ * Starts OpenTelemetry's metrics SDK for one server, read by the Prometheus exporter on
+ * demand (no server of its own: each server answers `/metrics` on its HTTP port), and
+ * registers it as the global meter provider. Metrics are on whether or not tracing is.
+ */
+export function startMetrics(o: MetricsOptions): Metrics {
+  const exporter = new PrometheusExporter({ preventServerStart: true, withResourceConstantLabels: IDENTITY_LABELS });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: o.serviceName,
+      [ATTR_SERVICE_VERSION]: '0.1.0',
+      'service.instance.id': o.instanceId,
+      'rtm.role': o.role,
+      'rtm.region': o.region,
+    }),
+    readers: [exporter],
+  });
+  metrics.setGlobalMeterProvider(provider);
+  const stopLoopDelay = observeEventLoopDelay();
+  return {
+    handle: (req, res) => exporter.getMetricsRequestHandler(req, res),
+    shutdown: async () => {
+      stopLoopDelay();
+      await provider.shutdown().catch(() => undefined);
+    },
+  };
+}
+
+/** Event-loop delay (p50, p99, max over each scrape interval): how busy the process is. */
+function observeEventLoopDelay(): () => void {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const gauge = metrics.getMeter('rtm').createObservableGauge('nodejs.eventloop.delay', { unit: 's', description: 'Event-loop delay since the last scrape' });
+  gauge.addCallback((r) => {
+    r.observe(h.percentile(50) / 1e9, { quantile: 'p50' });
+    r.observe(h.percentile(99) / 1e9, { quantile: 'p99' });
+    r.observe(h.max / 1e9, { quantile: 'max' });
+    h.reset();
+  });
+  return () => h.disable();
+}
