@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs into git-ignored folders, each step skipped when
 # already done: npm packages, the Kafka broker jars (Maven Central), Jaeger and k6 (built
-# from the Go module proxy), then builds the TypeScript and the console.
+# from the Go module proxy), the Prometheus text parser the tests use (PyPI), then builds
+# the TypeScript and the console.
 #
 #   RTM_TOOLS_DIR   where tools go (default: <repo>/.tools)
 #   RTM_SKIP_BUILD  set to 1 to skip the TypeScript/console build
@@ -21,6 +22,9 @@ KAFKA_VERSION=4.1.2
 JAEGER_MODULE=github.com/jaegertracing/jaeger
 JAEGER_VERSION=v1.76.0
 K6_VERSION=v1.8.1
+# The Prometheus project's own parser of its text format (pure Python, no dependencies):
+# the tests read every server's /metrics with it rather than with hand-written regexes.
+PROM_CLIENT_VERSION=0.26.0
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 need() { command -v "$1" >/dev/null 2>&1 || { echo "[setup] missing $1: $2" >&2; exit 1; }; }
@@ -30,6 +34,7 @@ need npm "npm is required"
 need java "a Java 17+ runtime is required for Kafka"
 need mvn "Maven is required to fetch the Kafka jars"
 need go "Go 1.24+ is required to build Jaeger and k6"
+need python3 "Python 3 is required for the Prometheus text parser the tests use"
 
 # Prints a line every 40 packages while `go build -v` / `go install -v` compiles, so a
 # first build that takes minutes visibly moves.
@@ -94,7 +99,18 @@ else
   step "k6 $K6_VERSION: cached"
 fi
 
-# 5. Build
+# 5. Prometheus text parser for the tests
+prom_stamp="$tools/python/.prometheus-client-version"
+if [ "$(cat "$prom_stamp" 2>/dev/null)" != "$PROM_CLIENT_VERSION" ]; then
+  step "installing prometheus-client $PROM_CLIENT_VERSION (PyPI)"
+  rm -rf "$tools/python"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$tools/python" "prometheus-client==$PROM_CLIENT_VERSION"
+  echo "$PROM_CLIENT_VERSION" > "$prom_stamp"
+else
+  step "prometheus-client $PROM_CLIENT_VERSION: cached"
+fi
+
+# 6. Build
 if [ "${RTM_SKIP_BUILD:-0}" != "1" ]; then
   step "building TypeScript"
   npx tsc -b

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareTs } from '@rtm/protocol';
 import { eventually, startTestCluster, type RtmClient, type TestCluster } from './harness.js';
+import { parsePrometheus, samples, type MetricFamily } from './prometheus-text.js';
 
 // The walking skeleton end to end: Web API -> Kafka -> channel server -> Kafka -> gateways
 // in two regions -> websocket clients, traced into Jaeger.
@@ -107,5 +108,30 @@ describe('message path', { timeout: 180_000 }, () => {
     assert.equal(pong.type, 'pong');
     assert.equal(pong.time, 42);
     assert.equal(east.closed, undefined);
+  });
+
+  test('every server answers /metrics in Prometheus text, and counts the hops of the messages above', async () => {
+    const servers = t.info.processes.filter((p) => p.role !== 'kafka' && p.role !== 'jaeger');
+    assert.deepEqual(new Set(servers.map((p) => p.role)), new Set(['admin', 'channel', 'gateway', 'presence']));
+    const pages = new Map<string, MetricFamily[]>();
+    for (const p of servers) {
+      const res = await fetch(`${p.url}/metrics`);
+      assert.equal(res.status, 200, p.id);
+      const families = await parsePrometheus(await res.text());
+      const [loop] = samples(families, 'nodejs_eventloop_delay_seconds', 'nodejs_eventloop_delay_seconds', { quantile: 'p99' });
+      assert.ok(loop, `${p.id} reports event-loop delay`);
+      assert.deepEqual([loop.labels.rtm_role, loop.labels.service_instance_id, loop.labels.rtm_region], [p.role, p.id, p.region], 'every sample says whose it is');
+      pages.set(p.id, families);
+    }
+    // Counts add up across a role's instances: a histogram's count is one per message and hop.
+    const hopCount = (role: string, hop: string) =>
+      servers.filter((p) => p.role === role).reduce((n, p) => n + samples(pages.get(p.id)!, 'rtm_message_hop_duration_seconds', 'rtm_message_hop_duration_seconds_count', { hop }).reduce((m, s) => m + s.value, 0), 0);
+    // 30 posts over HTTP and one over the socket, each delivered to both clients.
+    assert.ok(hopCount('channel', 'publish_to_channel') >= 31, `publish_to_channel: ${hopCount('channel', 'publish_to_channel')}`);
+    assert.ok(hopCount('channel', 'channel_processing') >= 31, `channel_processing: ${hopCount('channel', 'channel_processing')}`);
+    for (const hop of ['channel_to_gateway', 'gateway_to_client', 'end_to_end']) assert.ok(hopCount('gateway', hop) >= 62, `${hop}: ${hopCount('gateway', hop)}`);
+    const admin = servers.find((p) => p.role === 'admin')!;
+    const posts = samples(pages.get(admin.id)!, 'http_server_request_duration_seconds', 'http_server_request_duration_seconds_count', { rtm_method: 'chat.postMessage' });
+    assert.ok(posts.reduce((n, s) => n + s.value, 0) >= 30, 'chat.postMessage latency is recorded');
   });
 });

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { withUnitSuffixes } from './prometheus-names.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
@@ -33,7 +34,8 @@ const IDENTITY_LABELS = /^(service\.name|service\.instance\.id|rtm\.role|rtm\.re
  * registers it as the global meter provider. Metrics are on whether or not tracing is.
  */
 export function startMetrics(o: MetricsOptions): Metrics {
-  const exporter = new PrometheusExporter({ preventServerStart: true, withResourceConstantLabels: IDENTITY_LABELS });
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer(undefined, false, IDENTITY_LABELS);
   const provider = new MeterProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: o.serviceName,
@@ -47,7 +49,16 @@ export function startMetrics(o: MetricsOptions): Metrics {
   metrics.setGlobalMeterProvider(provider);
   const stopLoopDelay = observeEventLoopDelay();
   return {
-    handle: (req, res) => exporter.getMetricsRequestHandler(req, res),
+    handle: (_req, res) => {
+      exporter
+        .collect()
+        .then(({ resourceMetrics }) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(serializer.serialize(withUnitSuffixes(resourceMetrics)));
+        })
+        .catch((err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`# metrics collection failed: ${String(err)}\n`);
+        });
+    },
     shutdown: async () => {
       stopLoopDelay();
       await provider.shutdown().catch(() => undefined);
@@ -57,13 +68,16 @@ export function startMetrics(o: MetricsOptions): Metrics {
 
 /** Event-loop delay (p50, p99, max over each scrape interval): how busy the process is. */
 function observeEventLoopDelay(): () => void {
-  const h = monitorEventLoopDelay({ resolution: 10 });
+  const resolutionMs = 10;
+  const h = monitorEventLoopDelay({ resolution: resolutionMs });
   h.enable();
+  // Samples include the sampling interval itself; what is left is the delay.
+  const delay = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs) / 1000;
   const gauge = metrics.getMeter('rtm').createObservableGauge('nodejs.eventloop.delay', { unit: 's', description: 'Event-loop delay since the last scrape' });
   gauge.addCallback((r) => {
-    r.observe(h.percentile(50) / 1e9, { quantile: 'p50' });
-    r.observe(h.percentile(99) / 1e9, { quantile: 'p99' });
-    r.observe(h.max / 1e9, { quantile: 'max' });
+    r.observe(delay(h.percentile(50)), { quantile: 'p50' });
+    r.observe(delay(h.percentile(99)), { quantile: 'p99' });
+    r.observe(delay(h.max), { quantile: 'max' });
     h.reset();
   });
   return () => h.disable();
