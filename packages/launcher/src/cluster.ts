@@ -7,6 +7,7 @@ import { KafkaBroker } from './kafka-broker.js';
 import { KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/bus';
 import type { OpsEvent } from '@rtm/protocol';
 import { JaegerServer } from './jaeger-server.js';
+import { prometheusTargets } from './prometheus-targets.js';
 import { DEFAULT_REGION_DISTANCES, type ClusterPorts, type RegionSpec } from './cluster-config.js';
 
 /** Repository root, from this file's place in `packages/launcher/dist`. */
@@ -162,6 +163,7 @@ export class Cluster {
     const urls = new Map((await this.instances()).map((i) => [i.id, i.url]));
     this.info = this.describe(demo, urls);
     writeFileSync(join(o.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
+    writeFileSync(join(o.stateDir, 'prometheus-targets.json'), JSON.stringify(prometheusTargets(this.info.processes), null, 2));
     return this.info;
   }
 

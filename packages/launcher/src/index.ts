@@ -3,3 +3,4 @@ export { defaultPorts, testPorts, parseRegions, type ClusterPorts, type RegionSp
 export { KafkaBroker, BROKER_OVERRIDES, kafkaLibsDir, type BrokerOptions } from './kafka-broker.js';
 export { JaegerServer, jaegerBinary, type JaegerOptions } from './jaeger-server.js';
 export { scratchCluster, type ScratchCluster } from './scratch-cluster.js';
+export { prometheusTargets, type TargetGroup } from './prometheus-targets.js';
