@@ -26,7 +26,7 @@ export function bootServer(role: ServerRole): ServerBase {
   const log = createLogger(config.instanceId);
   const serviceName = `rtm-${role}`;
   const traces = startTelemetry({ serviceName, instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint });
-  const metrics = startMetrics({ serviceName, instanceId: config.instanceId, region: config.region, role });
+  const metrics = startMetrics({ serviceName, instanceId: config.instanceId, region: config.region, role, enabled: config.metrics });
   const telemetry: Telemetry = { enabled: traces.enabled, shutdown: async () => void (await Promise.all([traces.shutdown(), metrics.shutdown()])) };
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,

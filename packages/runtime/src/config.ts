@@ -10,6 +10,8 @@ export interface ServiceConfig {
   kafkaBrokers: string[];
   /** OTLP/HTTP traces endpoint; tracing is off when empty. */
   otlpEndpoint: string | undefined;
+  /** `RTM_METRICS=off` turns metrics off (to measure what they cost); on by default. */
+  metrics: boolean;
   tokenSecret: string;
   operatorToken: string;
   /** The launcher's pid: the server exits when it disappears, so nothing is orphaned. */
@@ -35,6 +37,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     httpPort: Number(env.RTM_HTTP_PORT ?? '0'),
     kafkaBrokers: required(env, 'RTM_KAFKA').split(','),
     otlpEndpoint: env.RTM_OTLP_ENDPOINT || undefined,
+    metrics: env.RTM_METRICS !== 'off',
     tokenSecret: required(env, 'RTM_TOKEN_SECRET'),
     operatorToken: env.RTM_OPERATOR_TOKEN ?? '',
     parentPid: env.RTM_PARENT_PID ? Number(env.RTM_PARENT_PID) : undefined,

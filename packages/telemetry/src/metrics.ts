@@ -15,6 +15,8 @@ export interface MetricsOptions {
   region: string;
   /** `admin`, `channel`, `gateway` or `presence`. */
   role: string;
+  /** false: no provider is registered, every instrument stays a no-op, `/metrics` says so. */
+  enabled?: boolean;
 }
 
 /** A started metrics pipeline: instruments made through `@opentelemetry/api` land here. */
@@ -34,6 +36,9 @@ const IDENTITY_LABELS = /^(service\.name|service\.instance\.id|rtm\.role|rtm\.re
  * registers it as the global meter provider. Metrics are on whether or not tracing is.
  */
 export function startMetrics(o: MetricsOptions): Metrics {
+  if (o.enabled === false) {
+    return { handle: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('# metrics are off (RTM_METRICS=off)\n'), shutdown: async () => undefined };
+  }
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const serializer = new PrometheusSerializer(undefined, false, IDENTITY_LABELS);
   const provider = new MeterProvider({
