@@ -76,9 +76,18 @@ export function observedGauge(name: string, description: string, observe: (resul
 
 const hops = latencyHistogram('rtm.message.hop.duration', 'Time a message spends on each leg of its way, and end to end');
 
+// Built once: recordHop runs per client on the fan-out path.
+const HOP_LABELS: Record<Hop, Attributes> = {
+  publish_to_channel: { hop: 'publish_to_channel' },
+  channel_processing: { hop: 'channel_processing' },
+  channel_to_gateway: { hop: 'channel_to_gateway' },
+  gateway_to_client: { hop: 'gateway_to_client' },
+  end_to_end: { hop: 'end_to_end' },
+};
+
 /** Records one hop of a message's way; `ms` is the hop's duration in milliseconds. */
 export function recordHop(hop: Hop, ms: number): void {
-  hops.record(Math.max(0, ms) / 1000, { hop });
+  hops.record(Math.max(0, ms) / 1000, HOP_LABELS[hop]);
 }
 
 /** The `rtm-accepted-at` header of a record, if it carries one. */

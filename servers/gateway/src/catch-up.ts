@@ -1,9 +1,17 @@
 import { RTM_ERROR, compareTs } from '@rtm/protocol';
 import type { Logger } from '@rtm/runtime';
+import { preciseNow } from '@rtm/telemetry';
+import { countRtmError, recordCatchUp, type CatchUpSource, type DeliveryTiming } from './gateway-metrics.js';
 import type { HistoryPort } from './ports.js';
 import type { Event, RecentEvents } from './recent-events.js';
 import type { Session, SessionTable } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
+
+/** Live events held for a session, each with its delivery's timing (`undefined` for non-messages). */
+interface Held {
+  events: Event[];
+  timings: Array<DeliveryTiming | undefined>;
+}
 
 /** Where one session is in each of its channels. */
 interface Position {
@@ -11,7 +19,7 @@ interface Position {
    * Channels whose live events wait while the session catches up on them (at connect, or on
    * joining): they are pushed after the catch-up, so order holds and nothing is skipped.
    */
-  held: Map<string, Event[]>;
+  held: Map<string, Held>;
   /**
    * Per channel, the newest message `ts` the client has: the last one pushed, or where the
    * session started (the client's `since`, else the channel's last `ts` when it was
@@ -43,7 +51,7 @@ export class CatchUp {
   /** Makes a session receive a channel; held sessions queue its events until released. */
   attach(s: Session, channel: string, hold: boolean, since = s.since?.[channel]): void {
     const pos = this.positionOf(s);
-    if (hold) pos.held.set(channel, []);
+    if (hold) pos.held.set(channel, { events: [], timings: [] });
     this.o.subscriptions.join(s, channel);
     // The client has everything up to `since` (even what arrives live before the catch-up
     // is done); without one, nothing before the channel's last `ts` now is this session's.
@@ -71,33 +79,45 @@ export class CatchUp {
    * (the usual case after a handoff), else from the channel's owner and log.
    */
   async release(s: Session, channel: string, since: string | undefined): Promise<void> {
+    const startedAt = preciseNow();
+    let replayed: { source: CatchUpSource; messages: number } | undefined;
     try {
       if (since) {
         const local = this.o.recent.after(channel, since);
         if (local) {
           this.counters.caughtUpLocally += local.length;
+          replayed = { source: 'recent', messages: local.length };
           for (const m of local) this.pushEvent(s, channel, m);
         } else {
           const missed = await this.o.history.since(channel, since);
           this.counters.caughtUp += missed.length;
+          replayed = { source: 'history', messages: missed.length };
           for (const m of missed) this.pushEvent(s, channel, m);
         }
       }
     } catch (err) {
       this.o.log.warn('catch-up failed', { user: s.user, channel, error: String(err) });
+      countRtmError(RTM_ERROR.internal);
       this.o.sessions.push(s, { type: 'error', error: { code: RTM_ERROR.internal, msg: `catch-up of ${channel} failed; reconnect to retry` } });
     }
     const pos = this.positionOf(s);
-    const held = pos.held.get(channel) ?? [];
+    const held = pos.held.get(channel);
     pos.held.delete(channel);
-    for (const e of held) this.pushEvent(s, channel, e);
+    // Held events count their hops at this, their real write.
+    if (held) for (let i = 0; i < held.events.length; i++) this.pushEvent(s, channel, held.events[i]!, held.timings[i]);
+    if (replayed) recordCatchUp(replayed.source, startedAt, replayed.messages);
   }
 
-  /** A live event: pushed now, or queued while the session catches up on the channel. */
-  offer(s: Session, channel: string, event: Event): void {
+  /**
+   * A live event: pushed now, or queued while the session catches up on the channel.
+   * `timing`, given for a message, times the hops of its write.
+   */
+  offer(s: Session, channel: string, event: Event, timing?: DeliveryTiming): void {
     const held = this.positions.get(s)?.held.get(channel);
-    if (held) held.push(event);
-    else this.pushEvent(s, channel, event);
+    if (held) {
+      held.events.push(event);
+      held.timings.push(timing);
+    } else this.pushEvent(s, channel, event, timing);
   }
 
   /** Per channel the session receives, the last `ts` it has: where a next gateway resumes it. */
@@ -115,7 +135,7 @@ export class CatchUp {
     return { ...this.counters };
   }
 
-  private pushEvent(s: Session, channel: string, event: Event): void {
+  private pushEvent(s: Session, channel: string, event: Event, timing?: DeliveryTiming): void {
     if (s.frozen) return;
     if (event.type === 'message' && typeof event.ts === 'string') {
       const lastTs = this.positionOf(s).lastTs;
@@ -124,7 +144,7 @@ export class CatchUp {
       lastTs.set(channel, event.ts);
     }
     this.counters.delivered++;
-    this.o.sessions.push(s, event);
+    this.o.sessions.push(s, event, timing);
   }
 
   private positionOf(s: Session): Position {

@@ -3,6 +3,7 @@ import type { DeliverRecord } from '@rtm/protocol';
 import type { InRecord } from '@rtm/bus';
 import type { CatchUp } from './catch-up.js';
 import type { ChannelMembership } from './channel-membership.js';
+import { countDelivery, messageReceived } from './gateway-metrics.js';
 import type { Event, RecentEvents } from './recent-events.js';
 import type { SessionTable } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -27,8 +28,11 @@ export class Deliveries {
   /** Pushes a delivery to the local members of its channel (or holds it for those catching up). */
   deliver(record: DeliverRecord, raw: InRecord): void {
     this.deliveries++;
+    countDelivery();
     const channel = record.channel;
     const event = record.event as Event;
+    // Only messages are timed hop by hop; typing and membership events are not on that path.
+    const timing = event.type === 'message' ? messageReceived(raw) : undefined;
     if (event.type === 'message' && typeof event.ts === 'string') this.o.recent.remember(channel, event);
     if (event.type === 'member_joined_channel' || event.type === 'member_left_channel') this.applyMembershipEvent(channel, event);
     const set = this.o.subscriptions.members(channel);
@@ -37,7 +41,7 @@ export class Deliveries {
     if (typeof event.ts === 'string') span.setAttribute('rtm.ts', event.ts);
     // Typing and membership events go to the others, not to the user they are about.
     const skipUser = event.type === 'user_typing' || event.type === 'member_joined_channel' ? (event.user as string) : undefined;
-    for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event);
+    for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event, timing);
     span.end();
   }
 

@@ -1,6 +1,7 @@
 import { CLOSE_CODES, RTM_ERROR, type ChannelEntry } from '@rtm/protocol';
 import type { DirectoryChange } from '@rtm/directory';
 import type { ChannelMembership } from './channel-membership.js';
+import { countRtmError } from './gateway-metrics.js';
 import type { SessionTable } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -46,6 +47,7 @@ export class DirectoryEvents {
   private tokenRevoked(tokenId: string): void {
     for (const s of this.o.sessions.all()) {
       if (s.tokenId !== tokenId) continue;
+      countRtmError(RTM_ERROR.internal);
       this.o.sessions.push(s, { type: 'error', error: { code: RTM_ERROR.internal, msg: 'token_revoked' } });
       this.o.sessions.close(s.id, CLOSE_CODES.tokenRevoked.code, 'token_revoked');
     }

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { MemoryBus, inboxTopic, type OutRecord } from '@rtm/bus';
 import { DirectoryView, TokenSigner } from '@rtm/directory';
@@ -8,6 +9,10 @@ import { ManualClock } from '@rtm/runtime';
 import { AVOID_MS, Drainer, MAX_STEPS_IN_FLIGHT } from './drainer.js';
 import { deferred, flush, log, type Deferred } from './fakes.js';
 import type { HandoffState, MigrationPort } from './migration.js';
+import { MetricsProbe } from './metrics-probe.js';
+
+// Before anything records: the instruments bind to the provider current at their first use.
+const probe = new MetricsProbe();
 
 const SELF = 'gw-1';
 const SECRET = 'drainer-test-secret-0123456789';
@@ -207,4 +212,20 @@ test('shutdown moves every client at least at the default rate, then closes whoe
   assert.deepEqual(events.map((e) => (e.value as { type: string }).type), ['drain_started', 'drain_finished']);
   assert.equal(drainer.stats().drainMoved, 3);
   assert.equal(drainer.stats().drainDropped, 0);
+});
+
+test('a drain step is timed from its handoff request to its clients told to move, and the moved clients are counted', async (t) => {
+  const { migration, handoffs, drain } = setup(t, { sessions: 2, rate: 20, answer: 'by the test' });
+  await probe.collect();
+  drain();
+  await flush();
+  await sleep(20);
+  handoffs[0]!.answer.resolve({ channels: 1 });
+  await flush();
+  assert.equal(migration.movedOut.length, 2);
+  const m = await probe.collect();
+  const step = m.histogram('rtm.drain.step.duration');
+  assert.equal(step.count, 1);
+  assert.ok(step.min >= 0.02 && step.max < 1, `step ${step.min}s`);
+  assert.equal(m.value('rtm.drain.moved'), 2);
 });

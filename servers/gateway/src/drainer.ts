@@ -4,6 +4,8 @@ import type { DrainEvent, DirectoryEntry } from '@rtm/protocol';
 import type { TokenSigner } from '@rtm/directory';
 import { pickGateway, type InstanceView, type Placement } from '@rtm/placement';
 import { sleep, systemClock, type Clock, type InstanceAnnouncer, type Logger } from '@rtm/runtime';
+import { preciseNow } from '@rtm/telemetry';
+import { recordDrainStep } from './gateway-metrics.js';
 import type { MigrationPort } from './migration.js';
 import type { RecordPublisher } from './ports.js';
 
@@ -199,6 +201,7 @@ export class Drainer {
    * meanwhile.
    */
   private async moveBatch(ids: string[], target: InstanceView): Promise<number> {
+    const startedAt = preciseNow();
     try {
       await this.handoff(target.id, this.o.migration.channelsOfSessions(ids));
     } catch (err) {
@@ -225,6 +228,7 @@ export class Drainer {
       );
       this.o.migration.moveOut(id, `${target.wsUrl}?ticket=${encodeURIComponent(ticket)}`);
     }
+    recordDrainStep(startedAt, states.length);
     return states.length;
   }
 

@@ -147,9 +147,9 @@ export const log = { info() {}, warn() {}, error() {} };
 export const GATEWAY = 'gw-1';
 export const INBOX = 'rtm.inbox.gw-1';
 
-/** An inbox record as a delivery arrives in, with no trace context. */
-export function inRecord(value: unknown): InRecord {
-  return { topic: INBOX, partition: 0, offset: '0', key: null, value, timestamp: 0, context: ROOT_CONTEXT };
+/** An inbox record as a delivery arrives in, with no trace context; no CreateTime or headers unless given. */
+export function inRecord(value: unknown, meta: Pick<Partial<InRecord>, 'timestamp' | 'headers'> = {}): InRecord {
+  return { topic: INBOX, partition: 0, offset: '0', key: null, value, timestamp: 0, context: ROOT_CONTEXT, ...meta };
 }
 
 export interface HarnessOptions {

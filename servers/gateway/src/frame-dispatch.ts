@@ -2,7 +2,9 @@ import { ROOT_CONTEXT, SpanKind, propagation, trace, type Context } from '@opent
 import { RTM_ERROR, parseClientFrame, type Ack, type ClientFrame, type RtmError } from '@rtm/protocol';
 import { RequestFailed, RequestTimeout } from '@rtm/rpc';
 import type { Logger } from '@rtm/runtime';
+import { preciseNow } from '@rtm/telemetry';
 import type { DirectorySync } from './directory-sync.js';
+import { countRtmError, recordAck } from './gateway-metrics.js';
 import type { ChannelPort, DirectoryReader, PresencePort } from './ports.js';
 import type { PresenceWatch } from './presence-watch.js';
 import type { Session, SessionTable } from './sessions.js';
@@ -30,6 +32,7 @@ export class FrameDispatch {
   async onFrame(sessionId: string, raw: string): Promise<void> {
     const s = this.o.sessions.get(sessionId);
     if (!s) return;
+    const frameAt = preciseNow();
     this.counters.framesIn++;
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) {
@@ -38,7 +41,7 @@ export class FrameDispatch {
       return;
     }
     try {
-      await this.dispatch(s, parsed.frame);
+      await this.dispatch(s, parsed.frame, frameAt);
     } catch (err) {
       this.o.log.error('frame handling failed', { error: String(err) });
       const id = 'id' in parsed.frame ? parsed.frame.id : undefined;
@@ -50,7 +53,7 @@ export class FrameDispatch {
     return { ...this.counters };
   }
 
-  private async dispatch(s: Session, frame: ClientFrame): Promise<void> {
+  private async dispatch(s: Session, frame: ClientFrame, frameAt: number): Promise<void> {
     switch (frame.type) {
       case 'ping': {
         const { type: _t, id, ...extra } = frame as { type: 'ping'; id?: number | string; [k: string]: unknown };
@@ -58,7 +61,7 @@ export class FrameDispatch {
         return;
       }
       case 'message':
-        return this.post(s, frame);
+        return this.post(s, frame, frameAt);
       case 'typing': {
         const denied = this.checkChannel(s, frame.channel);
         if (denied) return this.replyError(s, frame.id, denied);
@@ -78,9 +81,13 @@ export class FrameDispatch {
     }
   }
 
-  private async post(s: Session, frame: Extract<ClientFrame, { type: 'message' }>): Promise<void> {
+  /** Posts a message and acks it; `frameAt` (epoch ms) is when its frame arrived, what the ack is timed from. */
+  private async post(s: Session, frame: Extract<ClientFrame, { type: 'message' }>, frameAt: number): Promise<void> {
     const denied = this.checkChannel(s, frame.channel);
-    if (denied) return this.replyError(s, frame.id, denied);
+    if (denied) {
+      this.replyError(s, frame.id, denied);
+      return recordAck(frameAt, denied.code);
+    }
     this.counters.posts++;
     const span = tracer.startSpan('gateway.rtm.message', { kind: SpanKind.SERVER, attributes: { 'rtm.channel': frame.channel, 'rtm.user': s.user } }, clientContext(frame.traceparent));
     try {
@@ -88,12 +95,14 @@ export class FrameDispatch {
       const result = await this.o.link.post({ channel: frame.channel, team: s.team, user: s.user, text: frame.text, ...threadTs }, trace.setSpan(ROOT_CONTEXT, span));
       span.setAttribute('rtm.ts', result.ts);
       this.o.sessions.push(s, { ok: true, reply_to: frame.id, ts: result.ts, text: frame.text } satisfies Ack);
+      recordAck(frameAt);
     } catch (err) {
       const error =
         err instanceof RequestTimeout
           ? { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' }
           : { code: RTM_ERROR.internal, msg: err instanceof RequestFailed ? err.code : 'post failed' };
       this.replyError(s, frame.id, error);
+      recordAck(frameAt, error.code);
     } finally {
       span.end();
     }
@@ -107,6 +116,7 @@ export class FrameDispatch {
   }
 
   private replyError(s: Session, replyTo: number | string | undefined, error: RtmError): void {
+    countRtmError(error.code);
     if (replyTo === undefined) this.o.sessions.push(s, { type: 'error', error });
     else this.o.sessions.push(s, { ok: false, reply_to: replyTo, error } satisfies Ack);
   }

@@ -9,6 +9,7 @@ import { Deliveries } from './deliveries.js';
 import { DirectoryEvents } from './directory-events.js';
 import { DirectorySync } from './directory-sync.js';
 import { FrameDispatch } from './frame-dispatch.js';
+import { observeGateway } from './gateway-metrics.js';
 import { Migration, type MigrationPort } from './migration.js';
 import type { ChannelPort, DirectoryReader, HistoryPort, PresencePort, RecordPublisher } from './ports.js';
 import { ConnectionReports } from './presence-reports.js';
@@ -53,6 +54,8 @@ export class Gateway {
   private readonly frames: FrameDispatch;
   /** {@link migration} with its gateway-side half: handoffs taken, ended sessions forgotten. */
   private readonly handoffs: Migration;
+  /** Takes this gateway out of the observed metrics. */
+  private readonly unobserve: () => void;
 
   constructor(private readonly o: GatewayOptions) {
     const { gatewayId, inbox, log, directory } = o;
@@ -76,6 +79,7 @@ export class Gateway {
       void presenceWatch.watch(s, []);
       reports.closed(s, presenceGraceMs);
     });
+    this.unobserve = observeGateway(() => this.stats().subscriptions ?? 0);
   }
 
   /**
@@ -149,7 +153,9 @@ export class Gateway {
     this.reports.startRollCalls(intervalMs);
   }
 
+  /** Stops the timers, and this gateway's part in the observed metrics. */
   stopTimers(): void {
+    this.unobserve();
     this.reports.stop();
     this.subscriptions.stop();
   }

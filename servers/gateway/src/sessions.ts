@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES } from '@rtm/protocol';
 import type { Logger } from '@rtm/runtime';
 import type { ClientTransport } from './client-transport.js';
+import { connections, pushed, slowConsumerCloses, type DeliveryTiming } from './gateway-metrics.js';
 
 /** Past this many unsent bytes a client is too slow to keep up and is disconnected. */
 const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
@@ -60,6 +61,7 @@ export class SessionTable {
     let mine = this.byUser.get(s.user);
     if (!mine) this.byUser.set(s.user, (mine = new Set()));
     mine.add(s);
+    connections.add(1);
     return s;
   }
 
@@ -79,15 +81,20 @@ export class SessionTable {
     return this.byId.size;
   }
 
-  /** Sends one event unless the session is closed or frozen; closes a client too slow to read. */
-  push(s: Session, payload: object): void {
+  /**
+   * Sends one event unless the session is closed or frozen; closes a client too slow to read.
+   * `timing`, given for a message's live delivery, times this write's hops.
+   */
+  push(s: Session, payload: object, timing?: DeliveryTiming): void {
     if (s.closed || s.frozen) return;
     if (s.transport.bufferedAmount > SLOW_CONSUMER_BYTES) {
       this.log.warn('slow consumer disconnected', { user: s.user });
+      slowConsumerCloses.add(1);
       this.close(s.id, CLOSE_CODES.slowConsumer.code, 'slow consumer');
       return;
     }
     s.transport.send(JSON.stringify(payload));
+    pushed(timing);
   }
 
   /**
@@ -99,6 +106,7 @@ export class SessionTable {
     if (!s || s.closed) return;
     s.closed = true;
     this.byId.delete(sessionId);
+    connections.add(-1);
     const mine = this.byUser.get(s.user);
     mine?.delete(s);
     if (mine?.size === 0) this.byUser.delete(s.user);

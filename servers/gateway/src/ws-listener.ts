@@ -6,6 +6,7 @@ import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
 import { answerHealth, type Logger } from '@rtm/runtime';
 import type { Metrics } from '@rtm/telemetry';
 import type { Gateway } from './gateway.js';
+import { countRefusal } from './gateway-metrics.js';
 
 /** What the listener needs of the gateway: sessions opened, fed and closed. */
 export type SessionHost = Pick<Gateway, 'open' | 'onFrame' | 'close'>;
@@ -73,6 +74,7 @@ export class WsListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (admitted.ok) return this.attach(ws, admitted.claims);
       // Slack sends an error event before closing on a bad connection URL.
+      countRefusal(admitted.reason);
       ws.send(JSON.stringify({ type: 'error', error: admitted.error }));
       ws.close(admitted.error.code, admitted.reason);
     });
