@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafka
 import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
 import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { PartitionProducers } from './bus-kafka-transactions.js';
+import { ProcessMetrics, consumerLag, observeConsumerLag } from './bus-metrics.js';
 
 // Consumers poll with a short wait: kafkajs only heartbeats between fetches, so the wait
 // bounds how fast a lost member is noticed and how long a delivery waits for a fetch.
@@ -57,9 +58,11 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     const assignment = event.payload.memberAssignment as Record<string, number[]>;
     producers.keepOnly(assignment);
+    consumerLag.keepOnly(options.groupId, assignment);
     options.onAssignment(assignment, writer);
   });
-  const step = { host, options, consumer, producers, writer, transactional };
+  observeConsumerLag();
+  const step = { host, options, consumer, producers, writer, transactional, metrics: new ProcessMetrics(options.groupId) };
   await consumer.run({ autoCommit: false, eachBatch: (payload) => processBatch(step, payload) });
   return { consumer, producers };
 }
@@ -71,11 +74,15 @@ interface ProcessStep {
   producers: PartitionProducers;
   writer: PartitionWriter;
   transactional: boolean;
+  metrics: ProcessMetrics;
 }
 
 /** One fetched batch: handled, then its outputs and offsets written all or nothing. */
 async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-  if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  if (!isRunning() || isStale()) return;
+  consumerLag.set(s.options.groupId, batch.topic, batch.partition, Number(batch.offsetLag()));
+  if (batch.messages.length === 0) return;
+  s.metrics.consumed(batch.topic, batch.messages.length);
   const handed = {
     topic: batch.topic,
     partition: batch.partition,
@@ -98,10 +105,12 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
       await s.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     }
   } catch (err) {
+    s.metrics.aborted();
     s.options.onAborted?.(handed, err);
     // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin
     // the consumer (the partition is rebuilt), never leave it stopped in a live process.
     throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
   }
+  s.metrics.committed();
   s.options.onCommitted?.(handed);
 }

@@ -3,6 +3,7 @@ import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consu
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { consumerLag } from './bus-metrics.js';
 import type { TopicDefinition } from './topics.js';
 
 /** Settings of {@link KafkaBus}. */
@@ -182,6 +183,7 @@ export class KafkaBus implements Bus {
     return {
       stop: async () => {
         await sub.stop();
+        consumerLag.forget(options.groupId);
         await producers.closeAll();
       },
     };

@@ -1,5 +1,6 @@
 import { AssignerProtocol, PartitionAssigners, type PartitionAssigner } from 'kafkajs';
 import type { Assignment, Batch, InRecord, OutRecord, PartitionWriter, ProcessOptions, Subscription } from './bus.js';
+import { ProcessMetrics } from './bus-metrics.js';
 
 /** What a consumer group in memory needs of the broker that holds the partitions. */
 export interface MemoryBroker {
@@ -40,11 +41,14 @@ export class MemoryGroup {
   private readonly committed = new Map<string, number>();
   private joined = 0;
   private removeListener: (() => void) | undefined;
+  private readonly metrics: ProcessMetrics;
 
   constructor(
     private readonly groupId: string,
     private readonly broker: MemoryBroker,
-  ) {}
+  ) {
+    this.metrics = new ProcessMetrics(groupId);
+  }
 
   /** Adds a member; resolves once the group has rebalanced with it. */
   async join(options: ProcessOptions): Promise<Subscription> {
@@ -130,6 +134,7 @@ export class MemoryGroup {
     const records = (this.broker.partitions(topic)[partition] ?? []).slice(from);
     if (records.length === 0 || !this.members.includes(member)) return true;
     const batch: Batch = { topic, partition, records, heartbeat: async () => undefined };
+    this.metrics.consumed(topic, records.length);
     try {
       const out = await member.options.handleBatch(batch, member.writer);
       // A member stopped while its batch ran commits nothing (kafkajs's isRunning()).
@@ -137,12 +142,14 @@ export class MemoryGroup {
       this.write(member, topic, partition, out);
       this.committed.set(key, from + records.length);
     } catch (err) {
+      this.metrics.aborted();
       member.options.onAborted?.(batch, err);
       // kafkajs restarts a consumer whose batch failed and it rejoins the group; a later
       // turn of the event loop, so a batch that always fails cannot starve everything else.
       setImmediate(() => void this.rebalance());
       return false;
     }
+    this.metrics.committed();
     member.options.onCommitted?.(batch);
     return true;
   }

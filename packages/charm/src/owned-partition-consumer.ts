@@ -30,6 +30,8 @@ export interface OwnedPartitionConsumerOptions {
   onRebuilt?(rebuilt: Rebuilt): void;
   /** Turns a batch of an owned, rebuilt partition (owner markers left out) into the records to write. */
   serve(batch: Batch): OutRecord[] | Promise<OutRecord[]>;
+  /** Told once a served batch's outputs and offsets are committed. */
+  onCommitted?(batch: Batch): void;
   /** Told when a batch's write failed; the partition is dropped and rebuilt after it. */
   onAborted?(batch: Batch, error: unknown): void;
 }
@@ -73,6 +75,7 @@ export class OwnedPartitionConsumer {
       heartbeatIntervalMs: s.heartbeatIntervalMs,
       onAssignment: (a, writer) => this.ownership.assign(a[o.inputTopic] ?? [], writer),
       handleBatch: (batch) => this.handleBatch(batch),
+      onCommitted: (batch) => o.onCommitted?.(batch),
       onAborted: (batch, err) => {
         o.onAborted?.(batch, err);
         this.ownership.lose(batch.partition);

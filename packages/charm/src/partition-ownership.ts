@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Bus, InRecord, PartitionWriter } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
+import { latencyHistogram } from '@rtm/telemetry';
 
 /** A topic a new owner reads back, partition by partition, before serving. */
 export interface RebuildSource {
@@ -36,6 +37,8 @@ export interface PartitionOwnershipOptions {
 }
 
 const tracer = trace.getTracer('rtm-ownership');
+// No rtm.role attribute: every sample already carries the server's role as a resource label.
+const takeovers = latencyHistogram('rtm.takeover.duration', 'From the group assigning partitions to this server to their rebuild being done (they are served from then on)');
 
 /**
  * Which partitions of a consumer group this server owns, and the rebuild a newly owned
@@ -151,6 +154,7 @@ export class PartitionOwnership {
       const rebuilt: Rebuilt = { partitions, assignedAt, rebuiltAt: Date.now(), replayed };
       this.history.push(rebuilt);
       if (this.history.length > 50) this.history.shift();
+      takeovers.record((rebuilt.rebuiltAt - assignedAt) / 1000);
       this.o.log.info('partitions rebuilt', { ...rebuilt, rebuildMs: rebuilt.rebuiltAt - startedAt });
       this.o.onRebuilt?.(rebuilt);
     } catch (err) {

@@ -2,7 +2,9 @@ import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { ChannelCommand, LogRecord, SubsRecord } from '@rtm/protocol';
 import { TOPICS, type Batch, type OutRecord } from '@rtm/bus';
 import { OwnedPartitionConsumer, type PartitionOwnership, type PartitionProcessorSettings } from '@rtm/charm';
+import { ACCEPTED_AT_HEADER } from '@rtm/telemetry';
 import type { ChannelServer } from './channel-server.js';
+import { ChannelMetrics } from './channel-metrics.js';
 
 /** Settings of a {@link ChannelProcessor}. */
 export interface ChannelProcessorOptions extends PartitionProcessorSettings {
@@ -22,6 +24,7 @@ const GROUP_ID = 'rtm-channel';
  */
 export class ChannelProcessor {
   private readonly consumer: OwnedPartitionConsumer;
+  private readonly metrics = new ChannelMetrics();
   readonly ownership: PartitionOwnership;
 
   constructor(private readonly o: ChannelProcessorOptions) {
@@ -29,9 +32,14 @@ export class ChannelProcessor {
     this.consumer = new OwnedPartitionConsumer(o, {
       groupId: GROUP_ID,
       inputTopic: TOPICS.channelIn.name,
-      drop: (p) => server.dropPartition(p),
+      drop: (p) => {
+        server.dropPartition(p);
+        this.metrics.discard(p);
+      },
       serve: (batch) => this.serve(batch),
+      onCommitted: (batch) => this.metrics.committed(batch.partition),
       onAborted: (batch, err) => {
+        this.metrics.discard(batch.partition);
         // The batch's in-memory effects were applied but not committed. The consumer restarts
         // and rejoins after this; the new assignment rebuilds the partition from Kafka.
         o.log.warn('transaction aborted; partition will be rebuilt', { partition: batch.partition, error: String(err) });
@@ -82,6 +90,7 @@ export class ChannelProcessor {
   private serve(batch: Batch): OutRecord[] {
     const out: OutRecord[] = [];
     const spans: Span[] = [];
+    const tally = this.metrics.begin(batch.partition);
     for (const r of batch.records) {
       const parsed = ChannelCommand.safeParse(r.value);
       if (!parsed.success) {
@@ -94,7 +103,10 @@ export class ChannelProcessor {
         { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': r.topic, 'messaging.kafka.partition': r.partition, 'rtm.channel': cmd.channel } },
         r.context,
       );
-      const handled = this.o.server.handle(cmd, r.partition, trace.setSpan(r.context, span));
+      const isPost = cmd.type === 'post';
+      if (isPost) this.metrics.postReceived(tally, r.timestamp);
+      const handled = this.o.server.handle(cmd, r.partition, trace.setSpan(r.context, span), isPost ? r.headers?.[ACCEPTED_AT_HEADER] : undefined);
+      this.metrics.handled(tally, cmd.type, handled);
       if (handled.ts) span.setAttribute('rtm.ts', handled.ts);
       out.push(...handled.out);
       spans.push(span);

@@ -138,3 +138,19 @@ test('history says when memory does not cover the range', () => {
   assert.equal(deep.complete, false);
   assert.equal(deep.memory_oldest, ts[2]);
 });
+
+test('a post’s accepted-at goes to the headers of its deliveries only: not the log, the reply, nor later edits', () => {
+  const cs = server();
+  for (const gw of ['gw-a', 'gw-b']) cs.handle({ type: 'subscribe', channel: 'C1', gateway: gw, inbox: `rtm.inbox.${gw}` }, 0, ROOT_CONTEXT);
+  const posted = cs.handle(post('C1', 'hello'), 0, ROOT_CONTEXT, '1700000000123.456');
+  const deliveries = posted.out.filter((r) => r.topic.startsWith('rtm.inbox.gw'));
+  assert.equal(posted.deliveries, 2);
+  assert.deepEqual(deliveries.map((r) => r.headers), [{ 'rtm-accepted-at': '1700000000123.456' }, { 'rtm-accepted-at': '1700000000123.456' }]);
+  assert.ok(deliveries.every((r) => !JSON.stringify(r.value).includes('accepted')));
+  assert.ok(posted.out.filter((r) => !r.topic.startsWith('rtm.inbox.gw')).every((r) => r.headers === undefined));
+  assert.ok(cs.handle(post('C1', 'unstamped'), 0, ROOT_CONTEXT).out.every((r) => r.headers === undefined));
+  const edited = cs.handle({ type: 'update', channel: 'C1', user: 'U1', ts: posted.ts!, text: 'x', reply: reply('u') }, 0, ROOT_CONTEXT);
+  assert.ok(edited.out.every((r) => r.headers === undefined));
+  const refused = cs.handle({ type: 'delete', channel: 'C1', user: 'U2', ts: posted.ts!, reply: reply('d') }, 0, ROOT_CONTEXT);
+  assert.deepEqual([refused.refused, refused.deliveries], ['cant_delete_message', 0]);
+});

@@ -11,6 +11,7 @@ import {
 } from '@rtm/protocol';
 import { TOPICS, type OutRecord } from '@rtm/bus';
 import { replyRecord } from '@rtm/rpc';
+import { ACCEPTED_AT_HEADER } from '@rtm/telemetry';
 import { OwnedChannels, type ChannelState } from './owned-channels.js';
 import type { Clock } from './clock.js';
 
@@ -28,6 +29,10 @@ export interface Handled {
   out: OutRecord[];
   /** The `ts` assigned, for posts (used to tag traces). */
   ts?: string;
+  /** Delivery records to gateways among `out`. */
+  deliveries?: number;
+  /** The error code, when the command was refused. */
+  refused?: WebApiError;
 }
 
 /**
@@ -51,11 +56,21 @@ export class ChannelServer {
     return this.owned.state(channel, partition);
   }
 
-  /** Handles one command of `rtm.channel.in` partition `partition`. */
-  handle(cmd: ChannelCommand, partition: number, context: Context): Handled {
+  /**
+   * Handles one command of `rtm.channel.in` partition `partition`. `acceptedAt` is a post's
+   * `rtm-accepted-at` header, copied to the headers of its deliveries (never to their value).
+   */
+  handle(cmd: ChannelCommand, partition: number, context: Context, acceptedAt?: string): Handled {
+    const before = this.counters.deliveries;
+    const handled = this.dispatch(cmd, partition, context, acceptedAt);
+    handled.deliveries = this.counters.deliveries - before;
+    return handled;
+  }
+
+  private dispatch(cmd: ChannelCommand, partition: number, context: Context, acceptedAt: string | undefined): Handled {
     switch (cmd.type) {
       case 'post':
-        return this.post(cmd, partition, context);
+        return this.post(cmd, partition, context, acceptedAt);
       case 'subscribe':
         return this.subscribe(cmd, partition, context);
       case 'unsubscribe':
@@ -75,7 +90,7 @@ export class ChannelServer {
     }
   }
 
-  private post(cmd: Command<'post'>, partition: number, context: Context): Handled {
+  private post(cmd: Command<'post'>, partition: number, context: Context, acceptedAt: string | undefined): Handled {
     const s = this.state(cmd.channel, partition);
     const ts = this.sequencer.next(cmd.channel, partition);
     const message: MessageEvent = { type: 'message', channel: cmd.channel, user: cmd.user, text: cmd.text, ts, team: cmd.team };
@@ -84,11 +99,13 @@ export class ChannelServer {
     s.history.append(message);
     this.counters.posts++;
     const log: LogRecord = { type: 'message', channel: cmd.channel, event: message };
+    // One headers object shared by every delivery of the post.
+    const headers = acceptedAt === undefined ? undefined : { [ACCEPTED_AT_HEADER]: acceptedAt };
     return {
       ts,
       out: [
         { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
-        ...this.fanOut(s, cmd.channel, message, context),
+        ...this.fanOut(s, cmd.channel, message, context, headers),
         ok(cmd.reply, { ts, channel: cmd.channel, message }, context),
       ],
     };
@@ -226,13 +243,17 @@ export class ChannelServer {
 
   private refuse(address: ReplyAddress, error: WebApiError, context: Context): Handled {
     this.counters.refused++;
-    return { out: [replyRecord(address, { ok: false, error }, context)] };
+    return { out: [replyRecord(address, { ok: false, error }, context)], refused: error };
   }
 
   /** One delivery per subscribed gateway, never one per gateway in the cluster. */
-  private fanOut(s: ChannelState, channel: string, event: { type: string; [k: string]: unknown }, context: Context): OutRecord[] {
+  private fanOut(s: ChannelState, channel: string, event: { type: string; [k: string]: unknown }, context: Context, headers?: Record<string, string>): OutRecord[] {
     this.counters.deliveries += s.subscribers.size;
-    return [...s.subscribers.values()].map((inbox) => ({ topic: inbox, key: channel, value: { type: 'deliver', channel, event }, context }));
+    return [...s.subscribers.values()].map((inbox) => {
+      const delivery: OutRecord = { topic: inbox, key: channel, value: { type: 'deliver', channel, event }, context };
+      if (headers) delivery.headers = headers;
+      return delivery;
+    });
   }
 
   /** Rebuild: replays one record of `rtm.channel.log`. */

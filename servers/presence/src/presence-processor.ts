@@ -2,6 +2,7 @@ import { PresenceRecord, PresenceStateRecord } from '@rtm/protocol';
 import { TOPICS, type Batch, type OutRecord } from '@rtm/bus';
 import { OwnedPartitionConsumer, type PartitionOwnership, type PartitionProcessorSettings } from '@rtm/charm';
 import { systemClock, type Clock, type Timer } from '@rtm/runtime';
+import { counter } from '@rtm/telemetry';
 import type { PresenceServer } from './presence-server.js';
 
 /** Settings of a {@link PresenceProcessor}. */
@@ -16,6 +17,7 @@ export interface PresenceProcessorOptions extends PartitionProcessorSettings {
 }
 
 const GROUP_ID = 'rtm-presence';
+const changes = counter('rtm.presence.changes', "Users' presence changes announced (active to away or back)", '{change}');
 
 /**
  * Connects a {@link PresenceServer} to Kafka: owns the `rtm.presence` partitions of the users
@@ -75,19 +77,29 @@ export class PresenceProcessor {
 
   /** Expires the gateways not heard from within the TTL and tells their users' subscribers. */
   async sweep(): Promise<void> {
+    const before = this.o.server.counters.changes;
     const out = this.o.server.expire(this.clock.now());
+    this.countChanges(before);
     if (out.length > 0) await this.o.bus.publish(out).catch((err) => this.o.log.warn('expiry publish failed', { error: String(err) }));
   }
 
   private serve(batch: Batch): OutRecord[] {
     const out: OutRecord[] = [];
     const now = this.clock.now();
+    const before = this.o.server.counters.changes;
     for (const r of batch.records) {
       const parsed = PresenceRecord.safeParse(r.value);
       if (parsed.success) out.push(...this.o.server.handle(parsed.data, r.partition, now));
       else this.o.log.warn('skipping malformed presence record', { offset: r.offset });
     }
+    this.countChanges(before);
     return out;
+  }
+
+  /** Records the presence changes the server counted since `before`. */
+  private countChanges(before: number): void {
+    const n = this.o.server.counters.changes - before;
+    if (n > 0) changes.add(n);
   }
 
   async stop(): Promise<void> {
