@@ -49,6 +49,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxExportBatchSize: 512, maxQueueSize: 8192 })],
     instrumentations: [],
+    // Metrics are startMetrics' (read by the Prometheus exporter); without this NodeSDK would
+    // register a global meter provider of its own that pushes OTLP metrics to Jaeger.
+    metricReaders: [],
+    logRecordProcessors: [],
   });
   try {
     sdk.start();
