@@ -1,8 +1,10 @@
+import { context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
 import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
 import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { PartitionProducers } from './bus-kafka-transactions.js';
 import { ProcessMetrics, consumerLag, observeConsumerLag } from './bus-metrics.js';
+import { startTransactionSpan, traceTransactionalSend } from './bus-tracing.js';
 
 // Consumers poll with a short wait: kafkajs only heartbeats between fetches, so the wait
 // bounds how fast a lost member is noticed and how long a delivery waits for a fetch.
@@ -34,7 +36,9 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
     commit: (topic, partition, records) =>
       transactional
         ? producers.inTransaction(topic, partition, async (tx) => {
-            if (records.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(records) });
+            if (records.length === 0) return;
+            const end = traceTransactionalSend(context.active(), records);
+            await tx.sendBatch({ topicMessages: toTopicMessages(records) }).then(() => end(), (err) => (end(err), Promise.reject(err)));
           })
         : host.publish(records),
   };
@@ -89,28 +93,38 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     records: batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m)),
     heartbeat,
   };
+  const span = s.transactional ? startTransactionSpan(s.options.groupId, batch.topic, batch.partition, handed.records) : undefined;
+  const within = <T>(fn: () => Promise<T>): Promise<T> => (span ? context.with(span.context, fn) : fn());
   try {
-    const out = await s.options.handleBatch(handed, s.writer);
+    const out = await within(() => s.options.handleBatch(handed, s.writer));
+    span?.step('handled');
     // The group may have moved the partition while the batch waited: writing now through
     // its transactional id would fence the partition's new owner.
-    if (isStale() || !isRunning()) return;
+    if (isStale() || !isRunning()) return span?.end('stale');
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     if (s.transactional) {
       await s.producers.inTransaction(batch.topic, batch.partition, async (tx) => {
-        if (out.length > 0) await tx.sendBatch({ topicMessages: toTopicMessages(out) });
+        span?.step('transaction begun');
+        if (out.length > 0) {
+          const end = traceTransactionalSend(span?.context, out);
+          await tx.sendBatch({ topicMessages: toTopicMessages(out) }).then(() => end(), (err) => (end(err), Promise.reject(err)));
+        }
         await tx.sendOffsets({ consumerGroupId: s.options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+        span?.step('offsets sent');
       });
     } else {
       await s.host.publish(out);
       await s.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     }
   } catch (err) {
+    span?.end('aborted', err);
     s.metrics.aborted();
     s.options.onAborted?.(handed, err);
     // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin
     // the consumer (the partition is rebuilt), never leave it stopped in a live process.
     throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
   }
+  span?.end('committed');
   s.metrics.committed();
   s.options.onCommitted?.(handed);
 }

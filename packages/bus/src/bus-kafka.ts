@@ -4,6 +4,7 @@ import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptio
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
+import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
 
 /** Settings of {@link KafkaBus}. */
@@ -93,13 +94,21 @@ export class KafkaBus implements Bus {
    */
   publish(records: OutRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    // The producer span starts here, so the wait for the shared request is part of it.
+    const send = traceSend(records);
+    return new Promise<void>((resolve, reject) => {
       if (!this.outgoing) {
         this.outgoing = [];
         setImmediate(() => void this.flushOutgoing());
       }
-      this.outgoing.push({ records, resolve, reject });
-    });
+      this.outgoing.push({ records: send.records, resolve, reject });
+    }).then(
+      () => send.end(),
+      (err: unknown) => {
+        send.end(err);
+        throw err;
+      },
+    );
   }
 
   private outgoing: Array<{ records: OutRecord[]; resolve: () => void; reject: (err: unknown) => void }> | undefined;

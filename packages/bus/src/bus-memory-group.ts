@@ -1,6 +1,8 @@
+import { context } from '@opentelemetry/api';
 import { AssignerProtocol, PartitionAssigners, type PartitionAssigner } from 'kafkajs';
 import type { Assignment, Batch, InRecord, OutRecord, PartitionWriter, ProcessOptions, Subscription } from './bus.js';
 import { ProcessMetrics } from './bus-metrics.js';
+import { startTransactionSpan, traceTransactionalSend } from './bus-tracing.js';
 
 /** What a consumer group in memory needs of the broker that holds the partitions. */
 export interface MemoryBroker {
@@ -135,13 +137,27 @@ export class MemoryGroup {
     if (records.length === 0 || !this.members.includes(member)) return true;
     const batch: Batch = { topic, partition, records, heartbeat: async () => undefined };
     this.metrics.consumed(topic, records.length);
+    // As KafkaBus traces it: the transaction from handling to commit, its outputs' send inside.
+    const span = member.options.transactional === false ? undefined : startTransactionSpan(this.groupId, topic, partition, records);
     try {
-      const out = await member.options.handleBatch(batch, member.writer);
+      const out = await (span ? context.with(span.context, () => member.options.handleBatch(batch, member.writer)) : member.options.handleBatch(batch, member.writer));
       // A member stopped while its batch ran commits nothing (kafkajs's isRunning()).
-      if (!this.members.includes(member)) return true;
-      this.write(member, topic, partition, out);
+      if (!this.members.includes(member)) {
+        span?.end('stale');
+        return true;
+      }
+      const sent = traceTransactionalSend(span?.context, out);
+      try {
+        this.write(member, topic, partition, out);
+      } catch (err) {
+        sent(err);
+        throw err;
+      }
+      sent();
       this.committed.set(key, from + records.length);
+      span?.end('committed');
     } catch (err) {
+      span?.end('aborted', err);
       this.metrics.aborted();
       member.options.onAborted?.(batch, err);
       // kafkajs restarts a consumer whose batch failed and it rejoins the group; a later

@@ -2,6 +2,7 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Bus, FollowOptions, InRecord, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
 import { MemoryGroup, type MemoryBroker } from './bus-memory-group.js';
 import { keyPartition } from './partitioner.js';
+import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
 
 /** Settings of a {@link MemoryBus}. */
@@ -64,7 +65,14 @@ export class MemoryBus implements Bus {
   }
 
   async publish(records: OutRecord[]): Promise<void> {
-    this.append(records);
+    const send = traceSend(records);
+    try {
+      this.append(send.records);
+    } catch (err) {
+      send.end(err);
+      throw err;
+    }
+    send.end();
   }
 
   private append(records: OutRecord[]): void {

@@ -116,7 +116,9 @@ export class PartitionOwnership {
     if (partitions.length === 0) return this.pending.clear();
     const startedAt = Date.now();
     const assignedAt = this.assignedAt || startedAt;
-    const span = tracer.startSpan('partitions.rebuild', { attributes: { 'rtm.topic': this.o.inputTopic, 'rtm.partitions': partitions.join(',') } });
+    const span = tracer.startSpan('charm.rebuild', {
+      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.o.inputTopic, 'rtm.topic': this.o.inputTopic, 'rtm.partitions': partitions.join(','), 'rtm.rebuild.wait_ms': startedAt - assignedAt },
+    });
     try {
       const offsets = await Promise.all(this.o.sources.map(async (s) => new Map((await this.o.bus.offsets(s.topic)).map((x) => [x.partition, x]))));
       const nonces = new Map<number, string>();
@@ -155,6 +157,7 @@ export class PartitionOwnership {
       this.history.push(rebuilt);
       if (this.history.length > 50) this.history.shift();
       takeovers.record((rebuilt.rebuiltAt - assignedAt) / 1000);
+      for (const [topic, n] of Object.entries(replayed)) span.setAttribute(`rtm.replayed.${topic}`, n);
       this.o.log.info('partitions rebuilt', { ...rebuilt, rebuildMs: rebuilt.rebuiltAt - startedAt });
       this.o.onRebuilt?.(rebuilt);
     } catch (err) {

@@ -1,8 +1,11 @@
+import { SpanKind, trace } from '@opentelemetry/api';
 import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
 import { Requester } from './requester.js';
 import { replyRecord, type ReplyOutcome } from './reply.js';
 import { inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
+
+const tracer = trace.getTracer('rtm-rpc');
 
 /** What an inbox does with records that are not replies. */
 export interface InboxHandlers {
@@ -49,10 +52,35 @@ export class Inbox {
       return;
     }
     const rec = parsed.data;
-    if (rec.type === 'reply') this.requester.settle(rec as ReplyRecord);
+    if (rec.type === 'reply') this.settle(rec as ReplyRecord, raw);
     else if (rec.type === 'presence') this.handlers.presence?.(rec, raw);
     else if (rec.type === 'handoff') this.handlers.handoff?.(rec, raw);
     else this.handlers.deliver?.(rec, raw);
+  }
+
+  /**
+   * A reply's receipt, as a `rpc.reply` span in the trace of the request (the record carries
+   * the answering span's context): the requester's wait ends inside it.
+   */
+  private settle(reply: ReplyRecord, raw: InRecord): void {
+    const span = tracer.startSpan(
+      'rpc.reply',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': raw.topic,
+          'messaging.destination.partition.id': String(raw.partition),
+          'messaging.kafka.offset': Number(raw.offset),
+          'rtm.reply.ok': reply.ok,
+        },
+      },
+      raw.context,
+    );
+    if (!this.requester.settle(reply)) span.setAttribute('rtm.reply.expected', false);
+    span.end();
   }
 
   /** Answers a request another instance sent here. */

@@ -1,4 +1,5 @@
 import { RegionMap } from '@rtm/placement';
+import { sampleRatio } from '@rtm/telemetry';
 
 /** Settings every server reads from its environment (the launcher sets them). */
 export interface ServiceConfig {
@@ -10,6 +11,8 @@ export interface ServiceConfig {
   kafkaBrokers: string[];
   /** OTLP/HTTP traces endpoint; tracing is off when empty. */
   otlpEndpoint: string | undefined;
+  /** `RTM_TRACE_SAMPLE`: share of new traces kept, 0..1 (default 1: every one). */
+  traceSample: number;
   /** `RTM_METRICS=off` turns metrics off (to measure what they cost); on by default. */
   metrics: boolean;
   tokenSecret: string;
@@ -37,6 +40,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     httpPort: Number(env.RTM_HTTP_PORT ?? '0'),
     kafkaBrokers: required(env, 'RTM_KAFKA').split(','),
     otlpEndpoint: env.RTM_OTLP_ENDPOINT || undefined,
+    traceSample: sampleRatio(env.RTM_TRACE_SAMPLE),
     metrics: env.RTM_METRICS !== 'off',
     tokenSecret: required(env, 'RTM_TOKEN_SECRET'),
     operatorToken: env.RTM_OPERATOR_TOKEN ?? '',

@@ -1,6 +1,6 @@
-import { SpanKind, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { ChannelCommand, LogRecord, SubsRecord } from '@rtm/protocol';
-import { TOPICS, type Batch, type OutRecord } from '@rtm/bus';
+import { TOPICS, type Batch, type InRecord, type OutRecord } from '@rtm/bus';
 import { OwnedPartitionConsumer, type PartitionOwnership, type PartitionProcessorSettings } from '@rtm/charm';
 import { ACCEPTED_AT_HEADER } from '@rtm/telemetry';
 import type { ChannelServer } from './channel-server.js';
@@ -25,6 +25,8 @@ const GROUP_ID = 'rtm-channel';
 export class ChannelProcessor {
   private readonly consumer: OwnedPartitionConsumer;
   private readonly metrics = new ChannelMetrics();
+  /** Per partition, the `channel.commit` spans of the batch waiting for its transaction. */
+  private readonly awaitingCommit = new Map<number, Span[]>();
   readonly ownership: PartitionOwnership;
 
   constructor(private readonly o: ChannelProcessorOptions) {
@@ -33,12 +35,17 @@ export class ChannelProcessor {
       groupId: GROUP_ID,
       inputTopic: TOPICS.channelIn.name,
       drop: (p) => {
+        this.endCommitSpans(p, 'partition dropped before the commit');
         server.dropPartition(p);
         this.metrics.discard(p);
       },
       serve: (batch) => this.serve(batch),
-      onCommitted: (batch) => this.metrics.committed(batch.partition),
+      onCommitted: (batch) => {
+        this.endCommitSpans(batch.partition);
+        this.metrics.committed(batch.partition);
+      },
       onAborted: (batch, err) => {
+        this.endCommitSpans(batch.partition, err);
         this.metrics.discard(batch.partition);
         // The batch's in-memory effects were applied but not committed. The consumer restarts
         // and rejoins after this; the new assignment rebuilds the partition from Kafka.
@@ -88,8 +95,10 @@ export class ChannelProcessor {
   }
 
   private serve(batch: Batch): OutRecord[] {
+    // A batch the group took away before its commit never told us: its spans end unanswered.
+    this.endCommitSpans(batch.partition, 'partition moved before the commit');
     const out: OutRecord[] = [];
-    const spans: Span[] = [];
+    const waiting: Span[] = [];
     const tally = this.metrics.begin(batch.partition);
     for (const r of batch.records) {
       const parsed = ChannelCommand.safeParse(r.value);
@@ -98,20 +107,47 @@ export class ChannelProcessor {
         continue;
       }
       const cmd = parsed.data;
-      const span = tracer.startSpan(
-        `channel.${cmd.type}`,
-        { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': r.topic, 'messaging.kafka.partition': r.partition, 'rtm.channel': cmd.channel } },
-        r.context,
-      );
+      const span = tracer.startSpan(`channel.${cmd.type}`, { kind: SpanKind.CONSUMER, attributes: processAttributes(r, cmd.channel) }, r.context);
+      const spanContext = trace.setSpan(r.context, span);
       const isPost = cmd.type === 'post';
       if (isPost) this.metrics.postReceived(tally, r.timestamp);
-      const handled = this.o.server.handle(cmd, r.partition, trace.setSpan(r.context, span), isPost ? r.headers?.[ACCEPTED_AT_HEADER] : undefined);
+      const handled = context.with(spanContext, () => this.o.server.handle(cmd, r.partition, spanContext, isPost ? r.headers?.[ACCEPTED_AT_HEADER] : undefined));
       this.metrics.handled(tally, cmd.type, handled);
       if (handled.ts) span.setAttribute('rtm.ts', handled.ts);
       out.push(...handled.out);
-      spans.push(span);
+      const recording = span.isRecording();
+      span.end();
+      // The message's own wait for the batch's transaction, in the message's trace.
+      if (recording) waiting.push(tracer.startSpan('channel.commit', { attributes: COMMIT_ATTRIBUTES }, spanContext));
     }
-    for (const s of spans) s.end();
+    if (waiting.length > 0) this.awaitingCommit.set(batch.partition, waiting);
     return out;
   }
+
+  private endCommitSpans(partition: number, error?: unknown): void {
+    const spans = this.awaitingCommit.get(partition);
+    if (!spans) return;
+    this.awaitingCommit.delete(partition);
+    for (const s of spans) {
+      s.setAttribute('rtm.transaction.outcome', error === undefined ? 'committed' : 'aborted');
+      if (error !== undefined) s.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      s.end();
+    }
+  }
+}
+
+const COMMIT_ATTRIBUTES = { 'messaging.system': 'kafka', 'messaging.consumer.group.name': GROUP_ID } as const;
+
+/** A consumer's `process` span of one record, as OpenTelemetry's messaging conventions name its attributes. */
+function processAttributes(r: InRecord, channel: string) {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'process',
+    'messaging.destination.name': r.topic,
+    'messaging.destination.partition.id': String(r.partition),
+    'messaging.kafka.offset': Number(r.offset),
+    'messaging.consumer.group.name': GROUP_ID,
+    'rtm.channel': channel,
+  };
 }

@@ -1,3 +1,4 @@
+import { SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { RTM_ERROR, compareTs } from '@rtm/protocol';
 import type { Logger } from '@rtm/runtime';
 import { preciseNow } from '@rtm/telemetry';
@@ -6,6 +7,8 @@ import type { HistoryPort } from './ports.js';
 import type { Event, RecentEvents } from './recent-events.js';
 import type { Session, SessionTable } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
+
+const tracer = trace.getTracer('rtm-gateway');
 
 /** Live events held for a session, each with its delivery's timing (`undefined` for non-messages). */
 interface Held {
@@ -81,6 +84,8 @@ export class CatchUp {
   async release(s: Session, channel: string, since: string | undefined): Promise<void> {
     const startedAt = preciseNow();
     let replayed: { source: CatchUpSource; messages: number } | undefined;
+    // Only a session that says what it has catches up; the others just start live.
+    const span: Span | undefined = since ? tracer.startSpan('gateway.catch_up', { attributes: { 'rtm.channel': channel } }) : undefined;
     try {
       if (since) {
         const local = this.o.recent.after(channel, since);
@@ -89,7 +94,8 @@ export class CatchUp {
           replayed = { source: 'recent', messages: local.length };
           for (const m of local) this.pushEvent(s, channel, m);
         } else {
-          const missed = await this.o.history.since(channel, since);
+          // Within the span, so the history request to the owner is traced as part of it.
+          const missed = await (span ? context.with(trace.setSpan(context.active(), span), () => this.o.history.since(channel, since)) : this.o.history.since(channel, since));
           this.counters.caughtUp += missed.length;
           replayed = { source: 'history', messages: missed.length };
           for (const m of missed) this.pushEvent(s, channel, m);
@@ -99,6 +105,8 @@ export class CatchUp {
       this.o.log.warn('catch-up failed', { user: s.user, channel, error: String(err) });
       countRtmError(RTM_ERROR.internal);
       this.o.sessions.push(s, { type: 'error', error: { code: RTM_ERROR.internal, msg: `catch-up of ${channel} failed; reconnect to retry` } });
+      span?.recordException(err instanceof Error ? err : new Error(String(err)));
+      span?.setStatus({ code: SpanStatusCode.ERROR });
     }
     const pos = this.positionOf(s);
     const held = pos.held.get(channel);
@@ -106,6 +114,10 @@ export class CatchUp {
     // Held events count their hops at this, their real write.
     if (held) for (let i = 0; i < held.events.length; i++) this.pushEvent(s, channel, held.events[i]!, held.timings[i]);
     if (replayed) recordCatchUp(replayed.source, startedAt, replayed.messages);
+    if (span) {
+      span.setAttributes({ 'rtm.catch_up.source': replayed?.source ?? 'none', 'rtm.catch_up.messages': replayed?.messages ?? 0, 'rtm.catch_up.held': held?.events.length ?? 0 });
+      span.end();
+    }
   }
 
   /**
