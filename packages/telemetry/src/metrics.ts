@@ -4,6 +4,7 @@ import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { withUnitSuffixes } from './prometheus-names.js';
+import { toMetricSnapshot, type MetricSnapshot } from './metric-snapshot.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
@@ -23,7 +24,18 @@ export interface MetricsOptions {
 export interface Metrics {
   /** Answers `GET /metrics` in Prometheus text format. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The current cumulative metrics as JSON, for `GET /metrics/snapshot` (the admin server's per-second scrape). */
+  snapshot(): Promise<MetricSnapshot>;
+  /** Answers `GET /metrics/snapshot` with {@link Metrics.snapshot}. */
+  handleSnapshot(req: IncomingMessage, res: ServerResponse): void;
   shutdown(): Promise<void>;
+}
+
+/** Answers a snapshot request; a failed collection is a 500, never a crash. */
+function answerSnapshot(snapshot: () => Promise<MetricSnapshot>, res: ServerResponse): void {
+  snapshot()
+    .then((s) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(s)))
+    .catch((err: unknown) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'internal_error', detail: String(err) })));
 }
 
 // The identity every sample carries as labels, so an aggregator or a Prometheus without
@@ -36,8 +48,15 @@ const IDENTITY_LABELS = /^(service\.name|service\.instance\.id|rtm\.role|rtm\.re
  * registers it as the global meter provider. Metrics are on whether or not tracing is.
  */
 export function startMetrics(o: MetricsOptions): Metrics {
+  const who = { instance: o.instanceId, role: o.role, region: o.region };
   if (o.enabled === false) {
-    return { handle: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('# metrics are off (RTM_METRICS=off)\n'), shutdown: async () => undefined };
+    const empty = async (): Promise<MetricSnapshot> => ({ at: Date.now(), ...who, metrics: [] });
+    return {
+      handle: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('# metrics are off (RTM_METRICS=off)\n'),
+      snapshot: empty,
+      handleSnapshot: (_req, res) => answerSnapshot(empty, res),
+      shutdown: async () => undefined,
+    };
   }
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const serializer = new PrometheusSerializer(undefined, false, IDENTITY_LABELS);
@@ -53,7 +72,13 @@ export function startMetrics(o: MetricsOptions): Metrics {
   });
   metrics.setGlobalMeterProvider(provider);
   const stopLoopDelay = observeEventLoopDelay();
+  const snapshot = async (): Promise<MetricSnapshot> => {
+    const { resourceMetrics } = await exporter.collect();
+    return toMetricSnapshot(resourceMetrics, who, Date.now());
+  };
   return {
+    snapshot,
+    handleSnapshot: (_req, res) => answerSnapshot(snapshot, res),
     handle: (_req, res) => {
       exporter
         .collect()

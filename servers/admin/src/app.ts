@@ -12,8 +12,8 @@ import type { RateLimiter } from './rate-limiter.js';
 
 /** Settings of the admin HTTP app. */
 export interface AdminAppOptions {
-  /** Answers `/metrics`. */
-  metrics?: Pick<Metrics, 'handle'>;
+  /** Answers `/metrics`, and `/metrics/snapshot` when it can. */
+  metrics?: Pick<Metrics, 'handle'> & Partial<Pick<Metrics, 'handleSnapshot'>>;
   webApi: WebApi;
   signer: TokenSigner;
   rateLimiter: RateLimiter;
@@ -70,6 +70,8 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
   app.use('/admin/api', operatorApi(o.operator));
   const metrics = o.metrics;
   if (metrics) app.get('/metrics', (req, res) => metrics.handle(req, res));
+  const handleSnapshot = metrics?.handleSnapshot;
+  if (handleSnapshot) app.get('/metrics/snapshot', (req, res) => handleSnapshot(req, res));
 
   if (existsSync(o.consoleDir)) app.use('/console', express.static(o.consoleDir));
   app.get('/', (_req, res) => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { bootServer, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
+import { bootServer, InstanceAnnouncer, onShutdown, systemClock } from '@rtm/runtime';
 import { InstanceRegistry } from '@rtm/placement';
 import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
 import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
@@ -11,6 +11,7 @@ import { Workspace } from './workspace.js';
 import { createAdminApp } from './app.js';
 import { RateLimiter } from './rate-limiter.js';
 import { OpsLog } from './ops-log.js';
+import { ClusterMetrics } from './cluster-metrics/cluster-metrics.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('admin');
 const directory = new Directory(bus);
@@ -27,7 +28,10 @@ const webApi = new WebApi({ directory, signer, link, history, presence, workspac
 const rateLimiter = new RateLimiter(Number(process.env.RTM_POST_RATE ?? 100));
 setInterval(() => rateLimiter.sweep(), 60_000).unref();
 const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist');
-const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator: { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000) }, consoleDir, log });
+// Every live instance, this one included once it has announced itself.
+const clusterMetrics = new ClusterMetrics({ clock: systemClock({ unref: true }), targets: () => instances.list().filter((i) => i.alive && i.state !== 'stopping'), log });
+const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics };
+const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator, consoleDir, log });
 
 await bus.ensureTopics(CLUSTER_TOPICS);
 await Promise.all([directory.start(), instances.start(), ops.start(), inbox.start(config.instanceId)]);
@@ -37,9 +41,12 @@ const address = server.address();
 const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.httpPort}`;
 const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'admin', region: config.region, url, state: 'serving' }, () => ({ pendingRequests: inbox.requester.size }));
 await announcer.start();
+clusterMetrics.start();
 
 onShutdown(log, async () => {
   await announcer.setState('stopping').catch(() => undefined);
+  // Event streams never end on their own: end them so the HTTP server can close.
+  clusterMetrics.stop();
   await new Promise((resolve) => server.close(resolve));
   await inbox.stop();
   await Promise.all([directory.stop(), instances.stop(), ops.stop()]);

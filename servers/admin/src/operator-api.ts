@@ -5,6 +5,7 @@ import { clusterRoutes } from './operator-cluster.js';
 import { drainRoutes } from './operator-drains.js';
 import { userRoutes } from './operator-users.js';
 import { channelRoutes } from './operator-channels.js';
+import { metricsRoutes } from './operator-metrics.js';
 
 export type { OperatorApiOptions } from './operator-options.js';
 
@@ -31,5 +32,6 @@ export function operatorApi(o: OperatorApiOptions): Router {
   const r = Router();
   r.use(requireOperator(o.operatorToken));
   r.use(clusterRoutes(o), drainRoutes(o), userRoutes(o), channelRoutes(o));
+  if (o.clusterMetrics) r.use(metricsRoutes(o.clusterMetrics));
   return r;
 }

@@ -2,6 +2,7 @@ import type { Directory, TokenSigner } from '@rtm/directory';
 import type { Placement } from '@rtm/placement';
 import type { OpsLog } from './ops-log.js';
 import type { Workspace } from './workspace.js';
+import type { ClusterMetrics } from './cluster-metrics/cluster-metrics.js';
 
 /** Settings of the operator API; each route file takes the part it needs. */
 export interface OperatorApiOptions {
@@ -13,4 +14,6 @@ export interface OperatorApiOptions {
   ops: OpsLog;
   /** Clients per second per gateway when a drain request does not say. */
   defaultDrainRate: number;
+  /** Per-second cluster metrics kept by this admin server; without it `metrics` and `stream` are not served. */
+  clusterMetrics?: ClusterMetrics;
 }
