@@ -10,6 +10,21 @@ import type { Subscriptions } from './subscriptions.js';
 
 const tracer = trace.getTracer('rtm-gateway');
 
+/** The `gateway.receive` span's attributes: where in the inbox the delivery was read. */
+function receiveAttributes(raw: InRecord, channel: string, event: Event) {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'process',
+    'messaging.destination.name': raw.topic,
+    'messaging.destination.partition.id': String(raw.partition),
+    'messaging.kafka.offset': Number(raw.offset),
+    'rtm.channel': channel,
+    'rtm.event': event.type,
+    ...(typeof event.ts === 'string' ? { 'rtm.ts': event.ts } : {}),
+  };
+}
+
 /** Settings of {@link Deliveries}. */
 export interface DeliveriesOptions {
   sessions: SessionTable;
@@ -31,18 +46,22 @@ export class Deliveries {
     countDelivery();
     const channel = record.channel;
     const event = record.event as Event;
+    const received = tracer.startSpan('gateway.receive', { kind: SpanKind.CONSUMER, attributes: receiveAttributes(raw, channel, event) }, raw.context);
     // Only messages are timed hop by hop; typing and membership events are not on that path.
-    const timing = event.type === 'message' ? messageReceived(raw) : undefined;
     if (event.type === 'message' && typeof event.ts === 'string') this.o.recent.remember(channel, event);
     if (event.type === 'member_joined_channel' || event.type === 'member_left_channel') this.applyMembershipEvent(channel, event);
     const set = this.o.subscriptions.members(channel);
-    if (!set || set.size === 0) return;
-    const span = tracer.startSpan('gateway.push', { kind: SpanKind.CONSUMER, attributes: { 'rtm.channel': channel, 'rtm.event': event.type, 'rtm.recipients': set.size } }, raw.context);
-    if (typeof event.ts === 'string') span.setAttribute('rtm.ts', event.ts);
-    // Typing and membership events go to the others, not to the user they are about.
-    const skipUser = event.type === 'user_typing' || event.type === 'member_joined_channel' ? (event.user as string) : undefined;
-    for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event, timing);
-    span.end();
+    const timing = event.type === 'message' ? messageReceived(raw, set?.size ?? 0) : undefined;
+    if (set && set.size > 0) {
+      // One push span per delivery, however many local members it reaches.
+      const span = tracer.startSpan('gateway.push', { attributes: { 'rtm.channel': channel, 'rtm.event': event.type, 'rtm.recipients': set.size } }, trace.setSpan(raw.context, received));
+      if (typeof event.ts === 'string') span.setAttribute('rtm.ts', event.ts);
+      // Typing and membership events go to the others, not to the user they are about.
+      const skipUser = event.type === 'user_typing' || event.type === 'member_joined_channel' ? (event.user as string) : undefined;
+      for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event, timing);
+      span.end();
+    }
+    received.end();
   }
 
   stats(): Record<string, number> {

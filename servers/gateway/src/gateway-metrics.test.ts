@@ -149,3 +149,21 @@ test('RTM errors are counted by error.type; a message frame\'s ack is timed, ok 
   assert.equal(ok.count, 1);
   assert.ok(ok.min >= 0.02 && ok.max < 1, `ack ${ok.min}s`);
 });
+
+test('a large fan-out times an even sample of its writes (at most 64 per delivery); a small one times every write', async (t) => {
+  const { gateway, connect } = harness(t);
+  for (let i = 0; i < 200; i++) await connect(`U${i}`, ['C1']);
+  await probe.collect();
+  deliverTimed(gateway, 'C1', '6.000001', 5, 10);
+  let m = await probe.collect();
+  assert.equal(m.value('rtm.gateway.pushes'), 200, 'every client is written to');
+  // Every 4th of 200 writes (ceil(200 / 64)), the first included: 50 samples, spread over the whole fan-out.
+  assert.equal(m.histogram(HOPS, { hop: 'gateway_to_client' }).count, 50);
+  assert.equal(m.histogram(HOPS, { hop: 'end_to_end' }).count, 50);
+  const small = harness(t);
+  for (let i = 0; i < 64; i++) await small.connect(`V${i}`, ['C2']);
+  await probe.collect();
+  deliverTimed(small.gateway, 'C2', '6.000002', 5, 10);
+  m = await probe.collect();
+  assert.equal(m.histogram(HOPS, { hop: 'end_to_end' }).count, 64);
+});
