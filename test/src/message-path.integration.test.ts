@@ -79,6 +79,55 @@ describe('message path', { timeout: 180_000 }, () => {
       return names.size >= 3 ? [...names].sort() : undefined;
     });
     assert.deepEqual(services, ['rtm-admin', 'rtm-channel', 'rtm-gateway']);
+
+    // Every hop has its span, under the messaging conventions' names.
+    const expected = ['admin.chat.postMessage', 'send rtm.channel.in', 'channel.post', 'channel.commit', 'rpc.reply', 'gateway.receive', 'gateway.push'];
+    const spans = await eventually('every span of the trace in Jaeger', 20_000, async () => {
+      const url = `${t.info.jaeger}/api/traces?service=rtm-admin&tags=${encodeURIComponent(JSON.stringify({ 'rtm.ts': r.ts }))}`;
+      const body = (await (await fetch(url)).json()) as { data: Array<{ spans: JaegerSpan[] }> };
+      const found = body.data?.[0]?.spans ?? [];
+      const names = new Set(found.map((s) => s.operationName));
+      return expected.every((n) => names.has(n)) && found.filter((s) => s.operationName === 'gateway.push').length >= 2 ? found : undefined;
+    });
+    const one = (name: string) => spans.find((s) => s.operationName === name)!;
+    const tag = (s: JaegerSpan, key: string) => s.tags.find((x) => x.key === key)?.value;
+    assert.equal(tag(one('send rtm.channel.in'), 'span.kind'), 'producer');
+    assert.equal(tag(one('send rtm.channel.in'), 'messaging.operation.type'), 'send');
+    assert.equal(tag(one('channel.post'), 'messaging.operation.type'), 'process');
+    assert.equal(typeof tag(one('channel.post'), 'messaging.destination.partition.id'), 'string');
+    assert.equal(tag(one('gateway.receive'), 'span.kind'), 'consumer');
+    assert.equal(typeof tag(one('gateway.receive'), 'messaging.kafka.offset'), 'number');
+    assert.equal(parentOf(one('channel.post')), one('send rtm.channel.in').spanID, 'the consumer continues the producer span');
+    assert.equal(parentOf(one('channel.commit')), one('channel.post').spanID);
+    assert.equal(parentOf(one('rpc.reply')), one('channel.post').spanID, 'the reply is read in the trace it answers');
+
+    // On this idle cluster the spans explain the post: the admin span's time is covered by the
+    // trace's spans but for Kafka's own hops (a record's send or commit to its consumer's
+    // span, the queueing gap left visible as it is) and gaps of at most 2 ms and 10% of it.
+    const admin = one('admin.chat.postMessage');
+    const gaps = uncovered(admin, spans.filter((s) => s !== admin));
+    const unexplained = gaps.filter((g) => !isKafkaHop(g, spans, admin));
+    const largest = Math.max(0, ...unexplained.map((g) => g.us));
+    const allowedUs = Math.min(2_000, admin.duration * 0.1);
+    const at = (us: number) => `+${((us - admin.startTime) / 1000).toFixed(2)} ms`;
+    for (const s of [...spans].sort((a, b) => a.startTime - b.startTime)) console.log(`#   ${at(s.startTime)} ${(s.duration / 1000).toFixed(2)} ms ${s.operationName}`);
+    for (const g of gaps) console.log(`#   gap ${at(g.from)} ${(g.us / 1000).toFixed(2)} ms before ${g.next.operationName}${isKafkaHop(g, spans, admin) ? ' (Kafka hop)' : ''}`);
+    console.log(`# post trace: admin span ${(admin.duration / 1000).toFixed(2)} ms, largest unexplained gap ${(largest / 1000).toFixed(2)} ms, ${spans.length} spans`);
+    assert.ok(largest <= allowedUs, `unexplained ${largest} µs of the post's ${admin.duration} µs (allowed ${allowedUs} µs)`);
+
+    // The batch's transaction is a trace of its own, linked to the post's.
+    const traceId = admin.traceID;
+    const tx = await eventually('the linked kafka.transaction in Jaeger', 20_000, async () => {
+      const url = `${t.info.jaeger}/api/traces?service=rtm-channel&operation=kafka.transaction&limit=50&lookback=1h`;
+      const body = (await (await fetch(url)).json()) as { data: Array<{ spans: JaegerSpan[] }> };
+      return body.data?.flatMap((d) => d.spans).find((s) => s.operationName === 'kafka.transaction' && s.references.some((ref) => ref.traceID === traceId));
+    });
+    assert.notEqual(tx.traceID, traceId);
+    const steps = (tx.logs ?? []).map((l) => `${l.fields[0]?.value} +${((l.timestamp - tx.startTime) / 1000).toFixed(2)} ms`).join(', ');
+    const txTrace = (await (await fetch(`${t.info.jaeger}/api/traces/${tx.traceID}`)).json()) as { data: Array<{ spans: JaegerSpan[] }> };
+    const sent = txTrace.data[0]?.spans.find((s) => parentOf(s) === tx.spanID);
+    assert.equal(sent?.operationName.startsWith('send'), true, 'the outputs are sent inside the transaction');
+    console.log(`# its transaction: ${(tx.duration / 1000).toFixed(2)} ms (${steps}, committed at the end; ${sent!.operationName} ${(sent!.duration / 1000).toFixed(2)} ms from +${((sent!.startTime - tx.startTime) / 1000).toFixed(2)} ms)`);
   });
 
   test('bad Web API input gets Slack-shaped errors', async () => {
@@ -134,4 +183,117 @@ describe('message path', { timeout: 180_000 }, () => {
     const posts = samples(pages.get(admin.id)!, 'http_server_request_duration_seconds', 'http_server_request_duration_seconds_count', { rtm_method: 'chat.postMessage' });
     assert.ok(posts.reduce((n, s) => n + s.value, 0) >= 30, 'chat.postMessage latency is recorded');
   });
+
+  test('the admin server keeps per-second cluster metrics and streams the headline figures', async () => {
+    const auth = { authorization: `Bearer ${t.info.operatorToken}` };
+    // One more message, so the history has a delivery after the scraper's first baseline for sure.
+    const r = await t.web(users()[0]!.token, 'chat.postMessage', { channel: channel(), text: 'counted' });
+    await east.until('counted message', (ev) => ev.some((e) => e.ts === r.ts));
+    const since = Date.now() - 60_000;
+    const hops = await eventually('end_to_end in the admin server\'s cluster metrics', 10_000, async () => {
+      const res = await fetch(`${t.info.adminApi}metrics?name=rtm_message_hop_duration_seconds&by=hop&since=${since}`, { headers: auth });
+      const body = (await res.json()) as { ok: boolean; type: string; at: number[]; groups: Record<string, { total: { count: number; p99: number | null } }> };
+      return body.ok && (body.groups.end_to_end?.total.count ?? 0) > 0 ? body : undefined;
+    });
+    assert.equal(hops.type, 'histogram');
+    assert.ok(hops.at.length > 0 && hops.at.length <= 61);
+    assert.ok(hops.groups.end_to_end!.total.p99! > 0, 'a p99 from the merged buckets');
+    assert.equal((await fetch(`${t.info.adminApi}metrics?name=rtm_message_hop_duration_seconds&by=channel`, { headers: auth })).status, 400);
+    const { history } = (await (await fetch(`${t.info.adminApi}metrics/catalog`, { headers: auth })).json()) as { history: { instances: number; series: number; bytes: number } };
+    console.log(`# cluster metrics history: ${history.instances} instances, ${history.series} series, ${history.bytes} bytes of rings`);
+
+    // The stream: at least two snapshot events within 3.5 s, read until a deadline.
+    const abort = new AbortController();
+    const deadline = setTimeout(() => abort.abort(), 3_500);
+    const events: Array<{ at: number; scrape: { ok: number } }> = [];
+    try {
+      const res = await fetch(`${t.info.adminApi}stream`, { headers: auth, signal: abort.signal });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (events.length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        const blocks = text.split('\n\n');
+        text = blocks.pop()!;
+        for (const b of blocks) {
+          const data = /^event: snapshot\ndata: (.*)$/m.exec(b);
+          if (data) events.push(JSON.parse(data[1]!));
+        }
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+    } finally {
+      clearTimeout(deadline);
+      abort.abort();
+    }
+    assert.ok(events.length >= 2, `${events.length} snapshot events within 3.5 s`);
+    assert.ok(events[1]!.at > events[0]!.at, 'one event per second');
+    assert.ok(events[1]!.scrape.ok >= t.info.processes.filter((p) => !['kafka', 'jaeger'].includes(p.role)).length, 'every server was scraped');
+  });
 });
+
+/** A span as Jaeger's query API returns it (times in microseconds). */
+interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  startTime: number;
+  duration: number;
+  /** Parent (`CHILD_OF`) and links (`FOLLOWS_FROM`). */
+  references: Array<{ refType: string; traceID: string; spanID: string }>;
+  tags: Array<{ key: string; value: unknown }>;
+  /** Span events. */
+  logs?: Array<{ timestamp: number; fields: Array<{ key: string; value: unknown }> }>;
+}
+
+function parentOf(s: JaegerSpan): string | undefined {
+  return s.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
+}
+
+/** A stretch of a span that no other span covers: from `from`, `us` long, up to the start of `next`. */
+interface Gap {
+  from: number;
+  us: number;
+  /** The span whose end opened the gap (undefined at the outer span's start). */
+  after: JaegerSpan | undefined;
+  next: JaegerSpan;
+}
+
+/** The stretches of `outer` that no span of `inner` covers (a tail after the last one is reported as a gap before `outer` itself). */
+function uncovered(outer: JaegerSpan, inner: JaegerSpan[]): Gap[] {
+  const end = outer.startTime + outer.duration;
+  const clipped = inner
+    .map((s) => ({ s, a: Math.max(s.startTime, outer.startTime), b: Math.min(s.startTime + s.duration, end) }))
+    .filter(({ a, b }) => b > a)
+    .sort((x, y) => x.a - y.a);
+  const gaps: Gap[] = [];
+  let covered = outer.startTime;
+  let after: JaegerSpan | undefined;
+  for (const { s, a, b } of clipped) {
+    if (a > covered) gaps.push({ from: covered, us: a - covered, after, next: s });
+    if (b > covered) [covered, after] = [b, s];
+  }
+  if (end > covered) gaps.push({ from: covered, us: end - covered, after, next: outer });
+  return gaps;
+}
+
+/**
+ * Whether a gap is Kafka carrying a record: it lies between the end of a record's producer
+ * side in this trace (the `send` span its consumer's span continues, or for a record written
+ * in a transaction, the writer's `channel.commit`) and the start of its consumer's span,
+ * a consumer that started within `outer`.
+ */
+function isKafkaHop(g: Gap, spans: JaegerSpan[], outer: JaegerSpan): boolean {
+  const kind = (s: JaegerSpan) => s.tags.find((x) => x.key === 'span.kind')?.value;
+  return spans.some((consumer) => {
+    // A record consumed after the post was answered explains none of the post's time.
+    if (kind(consumer) !== 'consumer' || consumer.startTime > outer.startTime + outer.duration) return false;
+    const parent = spans.find((s) => s.spanID === parentOf(consumer));
+    if (!parent) return false;
+    const producerSide = kind(parent) === 'producer' ? parent : spans.find((s) => s.operationName === 'channel.commit' && parentOf(s) === parent.spanID);
+    return producerSide !== undefined && producerSide.startTime + producerSide.duration <= g.from && g.from + g.us <= consumer.startTime;
+  });
+}
