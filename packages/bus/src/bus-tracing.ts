@@ -16,6 +16,18 @@ function messaging(operation: 'send' | 'process', destination: string | undefine
   };
 }
 
+/**
+ * A consumer's `process` span attributes for one record, as OpenTelemetry's messaging
+ * conventions name them: where the record was read (topic, partition, offset).
+ */
+export function processAttributes(record: InRecord): Attributes {
+  return {
+    ...messaging('process', record.topic, 1),
+    'messaging.destination.partition.id': String(record.partition),
+    'messaging.kafka.offset': Number(record.offset),
+  };
+}
+
 /** Whether a context carries a span a trace can continue from. */
 function traced(ctx: Context | undefined): ctx is Context {
   const sc = ctx ? trace.getSpanContext(ctx) : undefined;

@@ -4,3 +4,4 @@ export { KafkaBus, type KafkaBusOptions } from './bus-kafka.js';
 export { MemoryBus, type MemoryBusOptions } from './bus-memory.js';
 export { channelPartition, presencePartition, keyPartition } from './partitioner.js';
 export { CompactedFollower } from './compacted-follower.js';
+export { processAttributes } from './bus-tracing.js';

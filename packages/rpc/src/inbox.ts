@@ -2,7 +2,7 @@ import { SpanKind, trace } from '@opentelemetry/api';
 import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
 import { Requester } from './requester.js';
 import { replyRecord, type ReplyOutcome } from './reply.js';
-import { inboxTopic, type Bus, type InRecord, type Subscription } from '@rtm/bus';
+import { inboxTopic, processAttributes, type Bus, type InRecord, type Subscription } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 
 const tracer = trace.getTracer('rtm-rpc');
@@ -67,15 +67,7 @@ export class Inbox {
       'rpc.reply',
       {
         kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.operation.name': 'process',
-          'messaging.destination.name': raw.topic,
-          'messaging.destination.partition.id': String(raw.partition),
-          'messaging.kafka.offset': Number(raw.offset),
-          'rtm.reply.ok': reply.ok,
-        },
+        attributes: { ...processAttributes(raw), 'rtm.reply.ok': reply.ok },
       },
       raw.context,
     );

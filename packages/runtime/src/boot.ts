@@ -26,7 +26,7 @@ export function bootServer(role: ServerRole): ServerBase {
   const log = createLogger(config.instanceId);
   const serviceName = `rtm-${role}`;
   const metrics = startMetrics({ serviceName, instanceId: config.instanceId, region: config.region, role, enabled: config.metrics });
-  const traces = startTelemetry({ serviceName, instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint, sampleRatio: config.traceSample });
+  const traces = startTelemetry({ serviceName, role, instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint, sampleRatio: config.traceSample });
   const telemetry: Telemetry = { enabled: traces.enabled, shutdown: async () => void (await Promise.all([traces.shutdown(), metrics.shutdown()])) };
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,

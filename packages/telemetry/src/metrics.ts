@@ -4,16 +4,11 @@ import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { withUnitSuffixes } from './prometheus-names.js';
+import { serverResource, type ServerIdentity } from './resource.js';
 import { toMetricSnapshot, type MetricSnapshot } from './metric-snapshot.js';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
 /** Identity of the server whose metrics these are. */
-export interface MetricsOptions {
-  /** e.g. `rtm-channel`. */
-  serviceName: string;
-  instanceId: string;
-  region: string;
+export interface MetricsOptions extends ServerIdentity {
   /** `admin`, `channel`, `gateway` or `presence`. */
   role: string;
   /** false: no provider is registered, every instrument stays a no-op, `/metrics` says so. */
@@ -61,13 +56,7 @@ export function startMetrics(o: MetricsOptions): Metrics {
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const serializer = new PrometheusSerializer(undefined, false, IDENTITY_LABELS);
   const provider = new MeterProvider({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: o.serviceName,
-      [ATTR_SERVICE_VERSION]: '0.1.0',
-      'service.instance.id': o.instanceId,
-      'rtm.role': o.role,
-      'rtm.region': o.region,
-    }),
+    resource: serverResource(o),
     readers: [exporter],
   });
   metrics.setGlobalMeterProvider(provider);

@@ -1,17 +1,12 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { diag, DiagLogLevel, type DiagLogger, type HrTime } from '@opentelemetry/api';
 import { traceSampler } from './trace-sampler.js';
+import { serverResource, type ServerIdentity } from './resource.js';
 
-/** Identity of the server whose spans these are. */
-export interface TelemetryOptions {
-  /** e.g. `rtm-channel`. */
-  serviceName: string;
-  instanceId: string;
-  region: string;
+/** Identity of the server whose spans these are, and where they go. */
+export interface TelemetryOptions extends ServerIdentity {
   /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`; tracing is off when unset. */
   endpoint?: string;
   /** Share of new traces kept, 0..1 (`RTM_TRACE_SAMPLE`); spans with a parent follow it. Default 1. */
@@ -72,13 +67,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   diag.setLogger(warnOnly, DiagLogLevel.WARN);
   const exporter = new OTLPTraceExporter({ url: options.endpoint, timeoutMillis: 5_000 });
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: options.serviceName,
-      [ATTR_SERVICE_VERSION]: '0.1.0',
-      'service.instance.id': options.instanceId,
-      'cloud.region': options.region,
-      'rtm.region': options.region,
-    }),
+    resource: serverResource(options),
     sampler: traceSampler(options.sampleRatio ?? 1),
     spanProcessors: [new PreciseStart(), new BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxExportBatchSize: 512, maxQueueSize: 8192 })],
     instrumentations: [],

@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { ChannelCommand, LogRecord, SubsRecord } from '@rtm/protocol';
-import { TOPICS, type Batch, type InRecord, type OutRecord } from '@rtm/bus';
+import { TOPICS, processAttributes, type Batch, type InRecord, type OutRecord } from '@rtm/bus';
 import { OwnedPartitionConsumer, type PartitionOwnership, type PartitionProcessorSettings } from '@rtm/charm';
 import { ACCEPTED_AT_HEADER } from '@rtm/telemetry';
 import type { ChannelServer } from './channel-server.js';
@@ -107,7 +107,7 @@ export class ChannelProcessor {
         continue;
       }
       const cmd = parsed.data;
-      const span = tracer.startSpan(`channel.${cmd.type}`, { kind: SpanKind.CONSUMER, attributes: processAttributes(r, cmd.channel) }, r.context);
+      const span = tracer.startSpan(`channel.${cmd.type}`, { kind: SpanKind.CONSUMER, attributes: commandAttributes(r, cmd.channel) }, r.context);
       const spanContext = trace.setSpan(r.context, span);
       const isPost = cmd.type === 'post';
       if (isPost) this.metrics.postReceived(tally, r.timestamp);
@@ -139,14 +139,9 @@ export class ChannelProcessor {
 const COMMIT_ATTRIBUTES = { 'messaging.system': 'kafka', 'messaging.consumer.group.name': GROUP_ID } as const;
 
 /** A consumer's `process` span of one record, as OpenTelemetry's messaging conventions name its attributes. */
-function processAttributes(r: InRecord, channel: string) {
+function commandAttributes(r: InRecord, channel: string) {
   return {
-    'messaging.system': 'kafka',
-    'messaging.operation.type': 'process',
-    'messaging.operation.name': 'process',
-    'messaging.destination.name': r.topic,
-    'messaging.destination.partition.id': String(r.partition),
-    'messaging.kafka.offset': Number(r.offset),
+    ...processAttributes(r),
     'messaging.consumer.group.name': GROUP_ID,
     'rtm.channel': channel,
   };

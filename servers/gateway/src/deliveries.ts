@@ -1,6 +1,6 @@
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { DeliverRecord } from '@rtm/protocol';
-import type { InRecord } from '@rtm/bus';
+import { processAttributes, type InRecord } from '@rtm/bus';
 import type { CatchUp } from './catch-up.js';
 import type { ChannelMembership } from './channel-membership.js';
 import { countDelivery, messageReceived } from './gateway-metrics.js';
@@ -13,12 +13,7 @@ const tracer = trace.getTracer('rtm-gateway');
 /** The `gateway.receive` span's attributes: where in the inbox the delivery was read. */
 function receiveAttributes(raw: InRecord, channel: string, event: Event) {
   return {
-    'messaging.system': 'kafka',
-    'messaging.operation.type': 'process',
-    'messaging.operation.name': 'process',
-    'messaging.destination.name': raw.topic,
-    'messaging.destination.partition.id': String(raw.partition),
-    'messaging.kafka.offset': Number(raw.offset),
+    ...processAttributes(raw),
     'rtm.channel': channel,
     'rtm.event': event.type,
     ...(typeof event.ts === 'string' ? { 'rtm.ts': event.ts } : {}),
