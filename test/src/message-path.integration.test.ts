@@ -103,12 +103,15 @@ describe('message path', { timeout: 180_000 }, () => {
 
     // On this idle cluster the spans explain the post: the admin span's time is covered by the
     // trace's spans but for Kafka's own hops (a record's send or commit to its consumer's
-    // span, the queueing gap left visible as it is) and gaps of at most 2 ms and 10% of it.
+    // span, the queueing gap left visible as it is) and gaps within the issue's tolerance of
+    // 2 ms or 10% of the post, whichever is larger: the stretch from the admin span's start to
+    // its send span is synchronous code, and a descheduled process on a busy 2-core machine
+    // has put 2.2 ms there (0.1-0.9 ms usually); a gap of our own making is far larger.
     const admin = one('admin.chat.postMessage');
     const gaps = uncovered(admin, spans.filter((s) => s !== admin));
     const unexplained = gaps.filter((g) => !isKafkaHop(g, spans, admin));
     const largest = Math.max(0, ...unexplained.map((g) => g.us));
-    const allowedUs = Math.min(2_000, admin.duration * 0.1);
+    const allowedUs = Math.max(2_000, admin.duration * 0.1);
     const at = (us: number) => `+${((us - admin.startTime) / 1000).toFixed(2)} ms`;
     for (const s of [...spans].sort((a, b) => a.startTime - b.startTime)) console.log(`#   ${at(s.startTime)} ${(s.duration / 1000).toFixed(2)} ms ${s.operationName}`);
     for (const g of gaps) console.log(`#   gap ${at(g.from)} ${(g.us / 1000).toFixed(2)} ms before ${g.next.operationName}${isKafkaHop(g, spans, admin) ? ' (Kafka hop)' : ''}`);
@@ -232,6 +235,40 @@ describe('message path', { timeout: 180_000 }, () => {
     assert.ok(events.length >= 2, `${events.length} snapshot events within 3.5 s`);
     assert.ok(events[1]!.at > events[0]!.at, 'one event per second');
     assert.ok(events[1]!.scrape.ok >= t.info.processes.filter((p) => !['kafka', 'jaeger'].includes(p.role)).length, 'every server was scraped');
+  });
+
+  test('the operator API finds a message\'s trace by channel and ts, with its hops', async () => {
+    const auth = { authorization: `Bearer ${t.info.operatorToken}` };
+    const r = await t.web(users()[0]!.token, 'chat.postMessage', { channel: channel(), text: 'find my trace' });
+    await Promise.all([east, west].map((c) => c.until('the message to find', (ev) => ev.some((e) => e.ts === r.ts))));
+    assert.equal(east.messages(channel()).find((e) => e.ts === r.ts)?.trace_id, undefined, 'clients never see the trace id');
+    type Answer = { ok: boolean; trace_id: string; end_to_end_ms: number; hops: Record<string, number>; spans: Array<{ service: string; name: string; start_us: number; duration_us: number; parent_span_id: string | null }> };
+    // Jaeger ingests asynchronously: poll until every span of the path is in.
+    const found = await eventually('the message trace from the operator API', 30_000, async () => {
+      const res = await fetch(`${t.info.adminApi}messages/${channel()}/${r.ts}/trace`, { headers: auth });
+      if (res.status !== 200) return undefined;
+      const body = (await res.json()) as Answer;
+      const pushes = body.spans.filter((s) => s.name === 'gateway.push').length;
+      return new Set(body.spans.map((s) => s.service)).size >= 3 && pushes >= 2 && body.hops.gateway_to_client !== undefined ? body : undefined;
+    });
+    assert.equal(found.ok, true);
+    assert.match(found.trace_id, /^[0-9a-f]{32}$/);
+    assert.deepEqual([...new Set(found.spans.map((s) => s.service))].sort(), ['rtm-admin', 'rtm-channel', 'rtm-gateway']);
+    // End to end: the admin span's start to the last gateway push's end; the hops partition it.
+    const admin = found.spans.find((s) => s.name === 'admin.chat.postMessage')!;
+    const lastPush = Math.max(...found.spans.filter((s) => s.name === 'gateway.push').map((s) => s.start_us + s.duration_us));
+    const e2eMs = (lastPush - admin.start_us) / 1000;
+    const sum = Object.values(found.hops).reduce((a, b) => a + b, 0);
+    console.log(`# message trace: ${found.spans.length} spans, end to end ${e2eMs.toFixed(3)} ms, hops ${JSON.stringify(found.hops)}`);
+    console.log(`# example answer: ${JSON.stringify({ ...found, spans: found.spans.slice(0, 2) })}`);
+    assert.ok(Math.abs(sum - e2eMs) <= e2eMs * 0.1, `hops add up to ${sum} ms of ${e2eMs} ms`);
+    assert.ok(Math.abs(found.end_to_end_ms - e2eMs) <= 0.01);
+    for (const hop of ['publish_to_channel', 'channel_processing', 'channel_to_gateway', 'gateway_to_client']) assert.equal(typeof found.hops[hop], 'number', hop);
+
+    const bad = await fetch(`${t.info.adminApi}messages/${channel()}/not-a-ts/trace`, { headers: auth });
+    assert.deepEqual([bad.status, await bad.json()], [400, { ok: false, error: 'invalid_arguments' }]);
+    const unknown = await fetch(`${t.info.adminApi}messages/${channel()}/1000000000.000001/trace`, { headers: auth });
+    assert.deepEqual([unknown.status, await unknown.json()], [404, { ok: false, error: 'message_not_found' }]);
   });
 });
 
