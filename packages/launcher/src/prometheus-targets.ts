@@ -1,4 +1,10 @@
-import type { ProcessInfo } from './cluster.js';
+/** What a target is made from: one process as `cluster.json` lists it. */
+export interface ListedProcess {
+  role: string;
+  id: string;
+  region: string;
+  url: string;
+}
 
 /** One group of Prometheus `file_sd_configs` targets. */
 export interface TargetGroup {
@@ -11,7 +17,7 @@ export interface TargetGroup {
  * per server, labelled with its role, region and instance), so a Prometheus scrapes
  * `/metrics` of each with `file_sd_configs` pointing at the file the launcher writes.
  */
-export function prometheusTargets(processes: ProcessInfo[]): TargetGroup[] {
+export function prometheusTargets(processes: ListedProcess[]): TargetGroup[] {
   return processes
     .filter((p) => p.role !== 'kafka' && p.role !== 'jaeger' && p.url.startsWith('http'))
     .map((p) => ({ targets: [new URL(p.url).host], labels: { rtm_role: p.role, rtm_region: p.region, instance_id: p.id } }));
