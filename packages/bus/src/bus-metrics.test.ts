@@ -1,29 +1,13 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { metrics, type Attributes, type ObservableResult } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
+import type { Attributes, ObservableResult } from '@opentelemetry/api';
+import { MetricsProbe } from '@rtm/telemetry';
 import { MemoryBus } from './bus-memory.js';
 import { ConsumerLag } from './bus-metrics.js';
 import type { OutRecord } from './bus.js';
 
-/** A reader collected on demand. Registered before anything records: the instruments are made on first use. */
-class TestReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
-const reader = new TestReader();
-metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-after(() => metrics.disable());
-
-async function total(name: string, where: Attributes): Promise<number> {
-  const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics
-    .flatMap((s) => s.metrics)
-    .filter((m) => m.descriptor.name === name)
-    .flatMap((m) => m.dataPoints as Array<DataPoint<number>>)
-    .filter((p) => Object.entries(where).every(([k, v]) => p.attributes[k] === v))
-    .reduce((sum, p) => sum + p.value, 0);
-}
+// Before anything records: the instruments bind to the provider current at their first use.
+const probe = new MetricsProbe();
 
 function observed(lag: ConsumerLag): Array<[number, Attributes | undefined]> {
   const seen: Array<[number, Attributes | undefined]> = [];
@@ -68,8 +52,9 @@ test('a group on MemoryBus counts the records it consumed and its committed and 
   const consumed = { 'messaging.destination.name': 'm.in', 'messaging.consumer.group.name': 'm-group' };
   await bus.publish([1, 2, 3].map((n) => ({ topic: 'm.in', key: `k${n}`, value: n })));
   await bus.settle();
-  assert.equal(await total('messaging.client.consumed.messages', consumed), 3);
-  assert.equal(await total('rtm.kafka.transactions', { outcome: 'committed' }), 1);
+  const served = await probe.collect();
+  assert.equal(served.value('messaging.client.consumed.messages', consumed), 3);
+  assert.equal(served.value('rtm.kafka.transactions', { outcome: 'committed' }), 1);
   failNext = true;
   await bus.publish([{ topic: 'm.in', key: 'k4', value: 4 }]);
   for (let i = 0; i < 50 && bus.records('m.out').length < 4; i++) {
@@ -77,8 +62,9 @@ test('a group on MemoryBus counts the records it consumed and its committed and 
     await new Promise((r) => setImmediate(r));
   }
   assert.equal(bus.records('m.out').length, 4, 'the failed batch was served again');
-  assert.equal(await total('rtm.kafka.transactions', { outcome: 'aborted' }), 1);
-  assert.equal(await total('rtm.kafka.transactions', { outcome: 'committed' }), 2);
-  assert.equal(await total('messaging.client.consumed.messages', consumed), 5, 'the retried record is consumed twice');
+  const retried = await probe.collect();
+  assert.equal(retried.value('rtm.kafka.transactions', { outcome: 'aborted' }), 1);
+  assert.equal(retried.value('rtm.kafka.transactions', { outcome: 'committed' }), 1, 'the retry committed: two in all');
+  assert.equal(retried.value('messaging.client.consumed.messages', consumed), 2, 'the retried record is consumed twice');
   await sub.stop();
 });

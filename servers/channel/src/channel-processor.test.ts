@@ -1,45 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLUSTER_TOPICS, MemoryBus, TOPICS, channelPartition, type InRecord } from '@rtm/bus';
+import { MemoryBus, TOPICS, channelPartition, type InRecord } from '@rtm/bus';
 import { compareTs, type DeliverRecord, type LogRecord, type MessageEvent } from '@rtm/protocol';
-import { ChannelLink, Inbox } from '@rtm/rpc';
-import type { Logger } from '@rtm/runtime';
-import { ChannelServer } from './channel-server.js';
-import { ChannelProcessor } from './channel-processor.js';
-
-const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** Lets the bus and the rebuilds run until `done` holds; fails instead of hanging. */
-async function until(bus: MemoryBus, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) {
-    await bus.settle();
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.ok(done(), 'condition never met');
-}
-
-/** A clock that ticks by 10 µs per read, from `start`. */
-const clockFrom = (start: number) => {
-  let now = start;
-  return { nowMicros: () => (now += 10) };
-};
-
-async function startProcessor(bus: MemoryBus, instanceId: string, startMicros: number, historyLimit = 100) {
-  const server = new ChannelServer({ clock: clockFrom(startMicros), historyLimit });
-  const processor = new ChannelProcessor({ bus, server, instanceId, log, rebuildWindow: 10_000, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 });
-  await processor.start();
-  await until(bus, () => processor.ownership.history.length > 0);
-  return { server, processor };
-}
+import { channelProcessor, clockFrom, clusterBus, gatewayInbox, requester, startProcessor, until } from './processor-fixture.js';
 
 /** An admin-like client (requests) and a gateway inbox (deliveries). */
 async function clients(bus: MemoryBus) {
-  const admin = new Inbox(bus, 'admin-1', log);
-  await admin.start('admin-1');
+  const { admin, link } = await requester(bus, 'admin-1');
   const delivered: DeliverRecord[] = [];
-  const gateway = new Inbox(bus, 'gw-a', log, { deliver: (r) => delivered.push(r) });
-  await gateway.start('gw-a');
-  const link = new ChannelLink(bus, admin.requester, 5_000);
+  const gateway = await gatewayInbox(bus, 'gw-a', (r) => delivered.push(r));
   const post = (channel: string, text: string) => link.post({ channel, team: 'T1', user: 'U1', text });
   const messages = () => delivered.filter((d) => d.event.type === 'message').map((d) => d.event as MessageEvent);
   return { admin, gateway, link, post, messages, delivered };
@@ -49,15 +18,9 @@ const logged = (bus: MemoryBus, channel: string) =>
   bus.records(TOPICS.channelLog.name).filter((r) => (r.value as LogRecord | null)?.type === 'message' && r.key === channel).map((r) => (r.value as { event: MessageEvent }).event);
 const markers = (records: InRecord[]) => records.filter((r) => (r.value as { type?: string } | null)?.type === 'owner');
 
-async function cluster() {
-  const bus = new MemoryBus();
-  await bus.ensureTopics(CLUSTER_TOPICS);
-  return bus;
-}
-
 test('a post is sequenced, logged on the channel’s partition, delivered once per subscribed gateway and answered', async () => {
-  const bus = await cluster();
-  const { processor } = await startProcessor(bus, 'channel-1', 1_700_000_000_000_000);
+  const bus = await clusterBus();
+  const { processor } = await startProcessor(bus, 'channel-1', clockFrom(1_700_000_000_000_000));
   const c = await clients(bus);
   assert.deepEqual(await c.link.subscribe({ channel: 'C1', gateway: 'gw-a', inbox: c.gateway.topic }), { channel: 'C1', last_ts: null });
   const first = await c.post('C1', 'one');
@@ -73,7 +36,7 @@ test('a post is sequenced, logged on the channel’s partition, delivered once p
 });
 
 test('a new owner writes its marker to every owned partition and serves only after reading up to it', async () => {
-  const bus = await cluster();
+  const bus = await clusterBus();
   const p = channelPartition('C1');
   // What a previous owner left: two messages, a subscription, and a post nobody served yet.
   const previous = (ts: string, text: string): LogRecord => ({ type: 'message', channel: 'C1', event: { type: 'message', channel: 'C1', user: 'U1', text, ts } });
@@ -85,7 +48,7 @@ test('a new owner writes its marker to every owned partition and serves only aft
   const c = await clients(bus);
   const waiting = c.post('C1', 'new');
   // This owner's clock is far behind the previous owner's.
-  const { processor } = await startProcessor(bus, 'channel-2', 1_000_000);
+  const { processor } = await startProcessor(bus, 'channel-2', clockFrom(1_000_000));
 
   const [rebuilt] = processor.ownership.history;
   assert.equal(rebuilt!.partitions.length, TOPICS.channelIn.partitions);
@@ -111,18 +74,18 @@ test('a new owner writes its marker to every owned partition and serves only aft
 });
 
 test('a partition taken over by another server continues its ts sequence; nothing lost or duplicated', async () => {
-  const bus = await cluster();
+  const bus = await clusterBus();
   // Round robin between two members gives the second the odd partitions.
   const channel = Array.from({ length: 100 }, (_, i) => `C${i}`).find((ch) => channelPartition(ch) % 2 === 1)!;
   const p = channelPartition(channel);
-  const a = await startProcessor(bus, 'channel-a', 1_700_000_000_000_000);
+  const a = await startProcessor(bus, 'channel-a', clockFrom(1_700_000_000_000_000));
   const c = await clients(bus);
   await c.link.subscribe({ channel, gateway: 'gw-a', inbox: c.gateway.topic });
   const before = [];
   for (const text of ['m1', 'm2', 'm3']) before.push(await c.post(channel, text));
 
   // The new owner's clock is behind: only the log tells it where the sequence is.
-  const b = new ChannelProcessor({ bus, server: new ChannelServer({ clock: clockFrom(1_000_000), historyLimit: 100 }), instanceId: 'channel-b', log, rebuildWindow: 10_000, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 });
+  const { processor: b } = channelProcessor(bus, 'channel-b', clockFrom(1_000_000));
   await b.start();
   // Sent during the takeover: served once the new owner has rebuilt.
   const during = c.post(channel, 'm4');

@@ -2,13 +2,9 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { CLUSTER_TOPICS, MemoryBus, TOPICS, channelPartition } from '@rtm/bus';
-import { ChannelLink, Inbox } from '@rtm/rpc';
-import type { Logger } from '@rtm/runtime';
-import { ChannelServer } from './channel-server.js';
-import { ChannelProcessor } from './channel-processor.js';
+import { TOPICS, channelPartition } from '@rtm/bus';
+import { clockFrom, clusterBus, gatewayInbox, requester, startProcessor, until } from './processor-fixture.js';
 
-const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const exporter = new InMemorySpanExporter();
 
 before(() => {
@@ -17,29 +13,13 @@ before(() => {
 after(() => trace.disable());
 beforeEach(() => exporter.reset());
 
-async function until(bus: MemoryBus, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) {
-    await bus.settle();
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.ok(done(), 'condition never met');
-}
-
 /** A channel server on a memory bus, an admin-like requester and a subscribed gateway inbox. */
 async function setUp() {
-  const bus = new MemoryBus();
-  await bus.ensureTopics(CLUSTER_TOPICS);
-  let now = 1_700_000_000_000_000;
-  const server = new ChannelServer({ clock: { nowMicros: () => (now += 10) }, historyLimit: 100 });
-  const processor = new ChannelProcessor({ bus, server, instanceId: 'channel-1', log, rebuildWindow: 10_000, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 });
-  await processor.start();
-  await until(bus, () => processor.ownership.history.length > 0);
-  const admin = new Inbox(bus, 'admin-1', log);
-  await admin.start('admin-1');
+  const bus = await clusterBus();
+  const { processor } = await startProcessor(bus, 'channel-1', clockFrom(1_700_000_000_000_000));
+  const { link } = await requester(bus, 'admin-1');
   let delivered = 0;
-  const gateway = new Inbox(bus, 'gw-a', log, { deliver: () => void delivered++ });
-  await gateway.start('gw-a');
-  const link = new ChannelLink(bus, admin.requester, 5_000);
+  const gateway = await gatewayInbox(bus, 'gw-a', () => void delivered++);
   await link.subscribe({ channel: 'C1', gateway: 'gw-a', inbox: gateway.topic });
   const tracer = trace.getTracer('test');
   /** A post whose trace starts at a root span of the test's own, as the admin server's does. */

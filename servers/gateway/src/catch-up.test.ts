@@ -4,13 +4,8 @@ import type { MessageEvent } from '@rtm/protocol';
 import { harness, flush, deferred, FakeTransport, GATEWAY, INBOX } from './fakes.js';
 
 test('a session resuming from `since` never gets a message at or below it, even one arriving live during the catch-up', async (t) => {
-  const { gateway, link, history, member, deliver, msg } = harness(t);
-  member('U01', 'C1');
-  link.held.add('C1');
-  history.hold = deferred<MessageEvent[]>();
-  const tr = new FakeTransport();
-  const opening = gateway.open({ user: 'U01', team: 'T1', since: { C1: '100.000005' } }, tr);
-  await flush();
+  const { link, history, openHeld, deliver, msg } = harness(t);
+  const { transport: tr, opening, historyAnswer } = await openHeld('U01', 'C1', '100.000005');
   // Live, while the subscription is still pending: an old message.
   deliver('C1', '100.000002');
   link.confirm('C1', '100.000010');
@@ -24,7 +19,7 @@ test('a session resuming from `since` never gets a message at or below it, even 
   deliver('C1', '100.000011');
   deliver('C1', '100.000012');
   assert.deepEqual(tr.messages('C1'), [], 'nothing live is pushed before the catch-up');
-  history.hold.resolve([msg('C1', '100.000006'), msg('C1', '100.000010'), msg('C1', '100.000011')]);
+  historyAnswer.resolve([msg('C1', '100.000006'), msg('C1', '100.000010'), msg('C1', '100.000011')]);
   await opening;
   // And live again once open: an old one and a new one.
   deliver('C1', '100.000004');

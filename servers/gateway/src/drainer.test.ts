@@ -6,10 +6,10 @@ import { DirectoryView, TokenSigner } from '@rtm/directory';
 import { InstanceRegistry, RegionMap, gatewayRecord } from '@rtm/placement';
 import type { DirectoryEntry, ReplyAddress } from '@rtm/protocol';
 import { ManualClock } from '@rtm/runtime';
+import { MetricsProbe } from '@rtm/telemetry';
 import { AVOID_MS, Drainer, MAX_STEPS_IN_FLIGHT } from './drainer.js';
 import { deferred, flush, log, type Deferred } from './fakes.js';
 import type { HandoffState, MigrationPort } from './migration.js';
-import { MetricsProbe } from './metrics-probe.js';
 
 // Before anything records: the instruments bind to the provider current at their first use.
 const probe = new MetricsProbe();

@@ -195,12 +195,27 @@ function setup(opts: HarnessOptions) {
     const id = await gateway.open({ user: userId, team: 'T1', ...identity }, transport);
     return { id, transport };
   };
+  /**
+   * Opens a session for `userId` resuming `channel` from `since`, with the subscription held
+   * (answer it with `link.confirm`) and the history answer held (resolve `historyAnswer`); returns
+   * once the open is waiting on both.
+   */
+  const openHeld = async (userId: string, channel: string, since: string) => {
+    member(userId, channel);
+    link.held.add(channel);
+    const historyAnswer = deferred<MessageEvent[]>();
+    history.hold = historyAnswer;
+    const transport = new FakeTransport();
+    const opening = gateway.open({ user: userId, team: 'T1', since: { [channel]: since } }, transport);
+    await flush();
+    return { transport, opening, historyAnswer };
+  };
   const deliver = (channel: string, ts: string, user = 'U99') => {
     const record = { type: 'deliver' as const, channel, event: { type: 'message', channel, user, text: `m ${ts}`, ts } };
     gateway.deliver(record, inRecord(record));
   };
   const msg = (channel: string, ts: string, user = 'U99'): MessageEvent => ({ type: 'message', channel, user, text: `m ${ts}`, ts });
-  return { gateway, view, bus, link, history, presence, clock, user, member, connect, deliver, msg };
+  return { gateway, view, bus, link, history, presence, clock, user, member, connect, openHeld, deliver, msg };
 }
 
 /** A Gateway per test on fakes and a manual clock, with its timers stopped when the test ends. */

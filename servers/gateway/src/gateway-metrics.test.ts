@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MessageEvent } from '@rtm/protocol';
-import { ACCEPTED_AT_HEADER, preciseNow } from '@rtm/telemetry';
-import { MetricsProbe } from './metrics-probe.js';
-import { deferred, flush, harness, inRecord, FakeTransport } from './fakes.js';
+import { ACCEPTED_AT_HEADER, MetricsProbe, preciseNow } from '@rtm/telemetry';
+import { flush, harness, inRecord } from './fakes.js';
 import type { Gateway } from './gateway.js';
 
 // Before anything records: the instruments bind to the provider current at their first use.
@@ -58,19 +56,14 @@ test('a delivery without rtm-accepted-at records no end_to_end, one without Crea
 });
 
 test('a message held during a catch-up counts its real write time; the replayed ones count no hop', async (t) => {
-  const { gateway, link, history, member, msg } = harness(t);
-  member('U01', 'C1');
-  link.held.add('C1');
-  history.hold = deferred<MessageEvent[]>();
-  const tr = new FakeTransport();
-  const opening = gateway.open({ user: 'U01', team: 'T1', since: { C1: '100.000005' } }, tr);
-  await flush();
+  const { gateway, link, openHeld, msg } = harness(t);
+  const { transport: tr, opening, historyAnswer } = await openHeld('U01', 'C1', '100.000005');
   link.confirm('C1', '100.000010');
   await flush();
   await probe.collect();
   deliverTimed(gateway, 'C1', '100.000011', 5, 10);
   await sleep(30);
-  history.hold.resolve([msg('C1', '100.000006'), msg('C1', '100.000010')]);
+  historyAnswer.resolve([msg('C1', '100.000006'), msg('C1', '100.000010')]);
   await opening;
   assert.deepEqual(tr.messages('C1'), ['100.000006', '100.000010', '100.000011']);
   const m = await probe.collect();

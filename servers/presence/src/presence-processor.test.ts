@@ -1,28 +1,17 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { CLUSTER_TOPICS, MemoryBus, TOPICS } from '@rtm/bus';
 import type { PresenceDeliverRecord, PresenceRecord } from '@rtm/protocol';
 import { Inbox, PresenceLink } from '@rtm/rpc';
 import { ManualClock, type Logger } from '@rtm/runtime';
+import { MetricsProbe } from '@rtm/telemetry';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
 
-/** A reader collected on demand, registered before the first change makes the counter. */
-class TestReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
-const reader = new TestReader();
-metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-after(() => metrics.disable());
-
-async function presenceChanges(): Promise<number> {
-  const { resourceMetrics } = await reader.collect();
-  const m = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === 'rtm.presence.changes');
-  return (m?.dataPoints as Array<DataPoint<number>> | undefined)?.[0]?.value ?? 0;
-}
+// Before the first change: the counter binds to the provider current at its first use.
+const probe = new MetricsProbe();
+/** The presence changes counted since the last read. */
+const presenceChanges = async () => (await probe.collect()).value('rtm.presence.changes');
 
 const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const TTL_MS = 6_000;
@@ -105,15 +94,15 @@ test('a new owner rebuilds from the recent window of reports only, measured on t
 test('presence changes are counted when served and when a sweep expires a gateway, not when nothing changed', async () => {
   const c = await cluster();
   const { processor, server } = await c.start();
-  const before = await presenceChanges();
+  await presenceChanges(); // counted from here on
   await c.report('U7', 'conn-1', 'open');
   await until(c.bus, () => server.presence('U7') === 'active');
-  assert.equal(await presenceChanges(), before + 1);
+  assert.equal(await presenceChanges(), 1);
   await c.report('U7', 'conn-2', 'open');
   await until(c.bus, () => server.describe('U7').connection_count === 2);
-  assert.equal(await presenceChanges(), before + 1, 'a second connection changes nothing');
+  assert.equal(await presenceChanges(), 0, 'a second connection changes nothing');
   c.clock.advance(TTL_MS + SWEEP_MS);
   await until(c.bus, () => server.presence('U7') === 'away');
-  assert.equal(await presenceChanges(), before + 2, 'the sweep that expired the gateway');
+  assert.equal(await presenceChanges(), 1, 'the sweep that expired the gateway');
   await processor.stop();
 });

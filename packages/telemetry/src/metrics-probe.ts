@@ -1,4 +1,4 @@
-// An in-process meter provider whose samples the gateway's unit tests read.
+// Test support: an in-process meter provider whose samples unit tests read, in any package.
 import { metrics, type Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 
@@ -50,7 +50,7 @@ export class MetricsSnapshot {
 }
 
 /**
- * Registers a meter provider as the global one, read with delta temporality: each
+ * For tests: registers a meter provider as the global one, read with delta temporality: each
  * {@link collect} sees what was recorded since the previous one. Build it before anything
  * records in the test file: instruments are made on first use, once per process.
  */
