@@ -45,3 +45,15 @@ test('waits for the bounding message when it is not in the log yet', async () =>
   ]);
   assert.deepEqual((await reading).map((m) => m.text), ['m1', 'm2']);
 });
+
+test('finds the trace id the log record of a message carries, or that there is no such message', async () => {
+  const traced = (n: number, traceId?: string): LogRecord => ({ ...(message('C1', n) as Extract<LogRecord, { type: 'message' }>), ...(traceId ? { trace_id: traceId } : {}) });
+  const bus = await logOf([traced(1, 'a'.repeat(32)), message('C2', 2), traced(3), traced(5, 'b'.repeat(32)), message('C2', 6)]);
+  const reader = new ChannelLogReader(bus);
+  assert.deepEqual(await reader.traceOf('C1', P, ts(1)), { found: true, trace_id: 'a'.repeat(32) });
+  assert.deepEqual(await reader.traceOf('C1', P, ts(3)), { found: true }, 'a post that was not sampled');
+  assert.deepEqual(await reader.traceOf('C1', P, ts(5)), { found: true, trace_id: 'b'.repeat(32) });
+  assert.deepEqual(await reader.traceOf('C1', P, ts(4)), { found: false });
+  assert.deepEqual(await reader.traceOf('C1', P, ts(2)), { found: false }, 'another channel\'s message is not this one');
+  assert.deepEqual(await reader.traceOf('C1', P, ts(9), 2_000), { found: false }, 'past the channel\'s last message: the read ends at the log\'s end');
+});

@@ -189,6 +189,7 @@ export class Cluster {
         RTM_HTTP_PORT: String(port),
         RTM_KAFKA: this.kafka.bootstrap,
         RTM_OTLP_ENDPOINT: this.jaeger?.otlpTracesUrl ?? '',
+        RTM_JAEGER_QUERY_URL: this.jaeger?.queryUrl ?? '',
         RTM_TOKEN_SECRET: this.secrets.tokenSecret,
         RTM_OPERATOR_TOKEN: this.secrets.operatorToken,
         RTM_PARENT_PID: String(process.pid),

@@ -4,6 +4,7 @@
  * logged and skipped, never allowed to crash a server.
  */
 import { z } from 'zod';
+import { isTs } from './ts.js';
 
 /** Where a request's answer goes: the requester's inbox topic and its correlation id. */
 export const ReplyAddress = z.object({ inbox: z.string(), corr: z.string() });
@@ -82,11 +83,13 @@ export const MemberCommand = z.object({
   channel_type: z.enum(['C', 'G']),
   reply: ReplyAddress,
 });
+/** The trace id the owner recorded for a message (operators finding its trace), from memory. */
+export const TraceCommand = z.object({ type: z.literal('trace'), channel: z.string(), ts: z.string().refine(isTs, 'not a ts'), reply: ReplyAddress });
 /** A transient event (typing): fanned out, never logged. */
 export const TypingCommand = z.object({ type: z.literal('typing'), channel: z.string(), user: z.string() });
 
 /** Every record on `rtm.channel.in` (key: channel id). */
-export const ChannelCommand = z.discriminatedUnion('type', [PostCommand, SubscribeCommand, UnsubscribeCommand, HistoryCommand, TypingCommand, UpdateCommand, DeleteCommand, ReactionCommand, MemberCommand]);
+export const ChannelCommand = z.discriminatedUnion('type', [PostCommand, SubscribeCommand, UnsubscribeCommand, HistoryCommand, TypingCommand, UpdateCommand, DeleteCommand, ReactionCommand, MemberCommand, TraceCommand]);
 export type ChannelCommand = z.infer<typeof ChannelCommand>;
 export type PostCommand = z.infer<typeof PostCommand>;
 export type SubscribeCommand = z.infer<typeof SubscribeCommand>;
@@ -94,8 +97,8 @@ export type HistoryCommand = z.infer<typeof HistoryCommand>;
 export type MemberCommand = z.infer<typeof MemberCommand>;
 
 // ---------------------------------------------------------------- rtm.channel.log
-/** A sequenced message, as the owner wrote it. */
-export const LogMessage = z.object({ type: z.literal('message'), channel: z.string(), event: messageEvent });
+/** A sequenced message, as the owner wrote it; `trace_id` is its post's trace when sampled (never sent to clients). */
+export const LogMessage = z.object({ type: z.literal('message'), channel: z.string(), event: messageEvent, trace_id: z.string().optional() });
 /** A message's new text. */
 export const LogEdit = z.object({ type: z.literal('edit'), channel: z.string(), ts: z.string(), text: z.string(), edited: z.object({ user: z.string(), ts: z.string() }) });
 /** A deleted message. */

@@ -27,6 +27,18 @@ export interface MemoryHistoryResult extends HistoryResult {
   partition: number;
 }
 
+/** What the owner's memory says of a message's trace (a missing message is the error `message_not_found`). */
+export interface TraceResult {
+  /** The post's trace id; null when it was not sampled, or when memory does not reach `ts`. */
+  trace_id: string | null;
+  /** False when memory does not reach back to `ts`: the log of `partition` may hold the message. */
+  complete: boolean;
+  /** The channel's partition (where its log lives). */
+  partition: number;
+  /** Oldest `ts` in memory when not complete. */
+  memory_oldest?: string;
+}
+
 /** Omit over each member of a union, so each command keeps its own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type CommandInput<T extends ChannelCommand['type']> = Omit<Extract<ChannelCommand, { type: T }>, 'type' | 'reply'>;
@@ -68,6 +80,11 @@ export class ChannelLink {
   /** Reads history from the owner's memory. */
   history(input: CommandInput<'history'>, ctx: Context = otelContext.active()): Promise<MemoryHistoryResult> {
     return this.request('history', (reply) => ({ type: 'history', ...input, reply }), ctx);
+  }
+
+  /** The trace id the owner recorded for the message `ts` of a channel. */
+  traceOf(channel: string, ts: string, ctx: Context = otelContext.active()): Promise<TraceResult> {
+    return this.request('trace', (reply) => ({ type: 'trace', channel, ts, reply }), ctx);
   }
 
   /** Edits, deletes, reactions and membership changes: resolve with the owner's answer or reject with its error code. */

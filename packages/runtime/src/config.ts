@@ -11,6 +11,8 @@ export interface ServiceConfig {
   kafkaBrokers: string[];
   /** OTLP/HTTP traces endpoint; tracing is off when empty. */
   otlpEndpoint: string | undefined;
+  /** `RTM_JAEGER_QUERY_URL`: Jaeger's query API, where the admin finds a message's trace; unset when Jaeger is off. */
+  jaegerQueryUrl: string | undefined;
   /** `RTM_TRACE_SAMPLE`: share of new traces kept, 0..1 (default 1: every one). */
   traceSample: number;
   /** `RTM_METRICS=off` turns metrics off (to measure what they cost); on by default. */
@@ -40,6 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     httpPort: Number(env.RTM_HTTP_PORT ?? '0'),
     kafkaBrokers: required(env, 'RTM_KAFKA').split(','),
     otlpEndpoint: env.RTM_OTLP_ENDPOINT || undefined,
+    jaegerQueryUrl: env.RTM_JAEGER_QUERY_URL || undefined,
     traceSample: sampleRatio(env.RTM_TRACE_SAMPLE),
     metrics: env.RTM_METRICS !== 'off',
     tokenSecret: required(env, 'RTM_TOKEN_SECRET'),

@@ -12,6 +12,7 @@ import { createAdminApp } from './app.js';
 import { RateLimiter } from './rate-limiter.js';
 import { OpsLog } from './ops-log.js';
 import { ClusterMetrics } from './cluster-metrics/cluster-metrics.js';
+import { MessageTraces } from './operator-traces.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('admin');
 const directory = new Directory(bus);
@@ -21,7 +22,8 @@ const inbox = new Inbox(bus, config.instanceId, log);
 const signer = new TokenSigner(config.tokenSecret);
 const link = new ChannelLink(bus, inbox.requester);
 const workspace = new Workspace(directory, signer);
-const history = new ChannelHistoryReader(link, new ChannelLogReader(bus));
+const logReader = new ChannelLogReader(bus);
+const history = new ChannelHistoryReader(link, logReader);
 const presence = new PresenceLink(bus, inbox.requester);
 const placement = { instances, directory: directory.view, regions: config.regions };
 const webApi = new WebApi({ directory, signer, link, history, presence, workspace, placement, region: config.region });
@@ -30,7 +32,8 @@ setInterval(() => rateLimiter.sweep(), 60_000).unref();
 const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist');
 // Every live instance, this one included once it has announced itself.
 const clusterMetrics = new ClusterMetrics({ clock: systemClock({ unref: true }), targets: () => instances.list().filter((i) => i.alive && i.state !== 'stopping'), log });
-const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics };
+const traces = new MessageTraces({ link, log: logReader, ...(config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {}) });
+const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics, traces };
 const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator, consoleDir, log });
 
 await bus.ensureTopics(CLUSTER_TOPICS);

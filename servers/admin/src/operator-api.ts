@@ -6,6 +6,7 @@ import { drainRoutes } from './operator-drains.js';
 import { userRoutes } from './operator-users.js';
 import { channelRoutes } from './operator-channels.js';
 import { metricsRoutes } from './operator-metrics.js';
+import { traceRoutes } from './operator-traces.js';
 
 export type { OperatorApiOptions } from './operator-options.js';
 
@@ -33,5 +34,6 @@ export function operatorApi(o: OperatorApiOptions): Router {
   r.use(requireOperator(o.operatorToken));
   r.use(clusterRoutes(o), drainRoutes(o), userRoutes(o), channelRoutes(o));
   if (o.clusterMetrics) r.use(metricsRoutes(o.clusterMetrics));
+  if (o.traces) r.use(traceRoutes(o.traces));
   return r;
 }

@@ -3,6 +3,7 @@ import type { Placement } from '@rtm/placement';
 import type { OpsLog } from './ops-log.js';
 import type { Workspace } from './workspace.js';
 import type { ClusterMetrics } from './cluster-metrics/cluster-metrics.js';
+import type { MessageTraces } from './operator-traces.js';
 
 /** Settings of the operator API; each route file takes the part it needs. */
 export interface OperatorApiOptions {
@@ -16,4 +17,6 @@ export interface OperatorApiOptions {
   defaultDrainRate: number;
   /** Per-second cluster metrics kept by this admin server; without it `metrics` and `stream` are not served. */
   clusterMetrics?: ClusterMetrics;
+  /** Finds a message's trace (Jaeger's query URL inside); without it `messages/:channel/:ts/trace` is not served. */
+  traces?: Pick<MessageTraces, 'find'>;
 }

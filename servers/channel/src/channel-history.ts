@@ -23,13 +23,26 @@ export interface HistoryQuery {
   ascending?: boolean;
 }
 
+/** What memory knows of a message's trace. */
+export type TraceLookup =
+  /** The message is in memory; `traceId` when its post was sampled. */
+  | { found: true; traceId?: string }
+  /** No such message: memory covers its `ts`. */
+  | { found: false; covered: true }
+  /** Not in memory, which does not reach back that far: the log may have it. */
+  | { found: false; covered: false; memoryOldest?: string };
+
 /**
  * The recent messages of one channel in `ts` order, bounded in size: the oldest fall off
  * (they stay in `rtm.channel.log`). Memory always holds a suffix of the channel's history,
  * so "everything after ts" is complete whenever ts is at or after the oldest kept message.
+ * Each message's trace id is kept beside it (never in the message clients see) and leaves
+ * memory with it.
  */
 export class ChannelHistory {
   private readonly messages: MessageEvent[] = [];
+  /** `ts` to the trace id of its post, for the messages in memory whose post was sampled. */
+  private readonly traceIds = new Map<string, string>();
   /** Whether memory holds the channel's whole history (nothing evicted or unread). */
   private exhaustive: boolean;
 
@@ -37,12 +50,24 @@ export class ChannelHistory {
     this.exhaustive = exhaustive;
   }
 
-  append(message: MessageEvent): void {
+  append(message: MessageEvent, traceId?: string): void {
     this.messages.push(message);
+    if (traceId) this.traceIds.set(message.ts, traceId);
     if (this.messages.length > this.capacity) {
-      this.messages.splice(0, this.messages.length - this.capacity);
+      for (const gone of this.messages.splice(0, this.messages.length - this.capacity)) this.traceIds.delete(gone.ts);
       this.exhaustive = false;
     }
+  }
+
+  /** The trace of the message `ts`, or whether memory can tell that there is no such message. */
+  traceOf(ts: string): TraceLookup {
+    if (this.indexOf(ts) !== -1) {
+      const traceId = this.traceIds.get(ts);
+      return traceId ? { found: true, traceId } : { found: true };
+    }
+    if (this.covers(ts)) return { found: false, covered: true };
+    const oldest = this.messages[0]?.ts;
+    return oldest ? { found: false, covered: false, memoryOldest: oldest } : { found: false, covered: false };
   }
 
   get size(): number {
@@ -64,6 +89,7 @@ export class ChannelHistory {
   /** Removes a message (a delete). */
   remove(ts: string): MessageEvent | undefined {
     const i = this.indexOf(ts);
+    this.traceIds.delete(ts);
     return i === -1 ? undefined : this.messages.splice(i, 1)[0];
   }
 

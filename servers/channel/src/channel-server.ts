@@ -1,4 +1,4 @@
-import type { Context } from '@opentelemetry/api';
+import { isSpanContextValid, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import {
   type ChannelCommand,
   type DirectoryEntry,
@@ -87,6 +87,8 @@ export class ChannelServer {
         return this.reaction(cmd, partition, context);
       case 'member':
         return this.member(cmd, partition, context);
+      case 'trace':
+        return this.traceOf(cmd, partition, context);
     }
   }
 
@@ -96,9 +98,10 @@ export class ChannelServer {
     const message: MessageEvent = { type: 'message', channel: cmd.channel, user: cmd.user, text: cmd.text, ts, team: cmd.team };
     if (cmd.client_msg_id) message.client_msg_id = cmd.client_msg_id;
     if (cmd.thread_ts) message.thread_ts = cmd.thread_ts;
-    s.history.append(message);
+    const traceId = sampledTraceId(context);
+    s.history.append(message, traceId);
     this.counters.posts++;
-    const log: LogRecord = { type: 'message', channel: cmd.channel, event: message };
+    const log: LogRecord = { type: 'message', channel: cmd.channel, event: message, ...(traceId ? { trace_id: traceId } : {}) };
     // One headers object shared by every delivery of the post.
     const headers = acceptedAt === undefined ? undefined : { [ACCEPTED_AT_HEADER]: acceptedAt };
     return {
@@ -134,6 +137,18 @@ export class ChannelServer {
     const q = { oldest: cmd.oldest, latest: cmd.latest, inclusive: cmd.inclusive, limit: cmd.limit, ascending: cmd.ascending };
     const page = (s ?? this.state(cmd.channel, partition)).history.page(q);
     return { out: [ok(cmd.reply, { ...page, partition }, context)] };
+  }
+
+  /**
+   * The trace id memory holds for a message. When memory does not reach back to `ts` the
+   * answer says so (`complete: false`) with the partition whose log may have it.
+   */
+  private traceOf(cmd: Command<'trace'>, partition: number, context: Context): Handled {
+    const found = (this.owned.get(cmd.channel) ?? this.state(cmd.channel, partition)).history.traceOf(cmd.ts);
+    if (found.found) return { out: [ok(cmd.reply, { trace_id: found.traceId ?? null, complete: true, partition }, context)] };
+    if (found.covered) return { out: [replyRecord(cmd.reply, { ok: false, error: 'message_not_found' }, context)] };
+    const memory = found.memoryOldest ? { memory_oldest: found.memoryOldest } : {};
+    return { out: [ok(cmd.reply, { trace_id: null, complete: false, partition, ...memory }, context)] };
   }
 
   private typing(cmd: Command<'typing'>, context: Context): Handled {
@@ -289,6 +304,12 @@ export class ChannelServer {
   stats(): Record<string, number> {
     return { ...this.owned.stats(), ...this.counters };
   }
+}
+
+/** The trace id of a context's span when it is valid and sampled. */
+function sampledTraceId(context: Context): string | undefined {
+  const sc = trace.getSpanContext(context);
+  return sc && isSpanContextValid(sc) && (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc.traceId : undefined;
 }
 
 function ok(address: ReplyAddress, result: unknown, context: Context): OutRecord {

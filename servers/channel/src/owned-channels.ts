@@ -52,7 +52,7 @@ export class OwnedChannels {
       case 'message': {
         const message = record.event as MessageEvent;
         this.sequencer.observe(record.channel, partition, message.ts);
-        s.history.append(message);
+        s.history.append(message, record.trace_id);
         return;
       }
       case 'edit': {
