@@ -35,12 +35,6 @@ async function setup() {
   return bus;
 }
 
-/** Lets the event loop turn until `done` holds; fails instead of hanging. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) await new Promise((r) => setImmediate(r));
-  assert.ok(done(), 'condition never met');
-}
-
 const publishTo = (bus: MemoryBus, partition: number, value: unknown) => bus.publish([{ topic: IN.name, key: `k${partition}`, partition, value }]);
 
 test('a lone member owns every partition and each record is handled once, with its output', async () => {
@@ -92,7 +86,7 @@ test('a transactional id’s newest producer fences the older: a fenced owner ab
   // The owner's next batch cannot commit: aborted, and served again once it rejoined.
   const joins = b.assignments.length;
   await publishTo(bus, 1, 'p1');
-  await until(() => b.assignments.length > joins);
+  await bus.until(() => b.assignments.length > joins);
   await bus.settle();
   assert.deepEqual(aborted, [1]);
   assert.deepEqual(b.seen.map((s) => s.value), ['p1', 'p1']);
@@ -111,7 +105,7 @@ test('a failed batch is aborted, not committed, and served again after the membe
   };
   await a.start();
   await publishTo(bus, 2, 'x');
-  await until(() => a.assignments.length === 2);
+  await bus.until(() => a.assignments.length === 2);
   await bus.settle();
   assert.equal(aborted.length, 1);
   assert.deepEqual(a.seen.map((s) => s.value), ['x']);

@@ -165,6 +165,18 @@ export class MemoryBus implements Bus {
     });
   }
 
+  /**
+   * Lets deliveries, rebuilds and the event loop run until `done` holds, for tests: rejects
+   * after `turns` turns instead of hanging, so a test fails where it waited.
+   */
+  async until(done: () => boolean, turns = 1_000): Promise<void> {
+    for (let i = 0; i < turns && !done(); i++) {
+      await this.settle();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!done()) throw new Error(`MemoryBus.until: condition never met in ${turns} turns`);
+  }
+
   /** Resolves once every record published so far has been handed to followers and groups. */
   async settle(): Promise<void> {
     let before: Promise<void>;

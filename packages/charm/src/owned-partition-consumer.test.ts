@@ -7,15 +7,6 @@ import { OwnedPartitionConsumer } from './owned-partition-consumer.js';
 const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const topic = (name: string) => ({ name, partitions: 2, key: 'k', config: {}, purpose: name });
 
-/** Lets the bus and the rebuilds run until `done` holds; fails instead of hanging. */
-async function until(bus: MemoryBus, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) {
-    await bus.settle();
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.ok(done(), 'condition never met');
-}
-
 /** A consumer of `in` rebuilding from `log` and from `in` itself (as presence does), with what it was told, in order. */
 async function setup(serve: (batch: Batch) => OutRecord[]) {
   const bus = new MemoryBus();
@@ -44,7 +35,7 @@ test('a batch is served once its partition is rebuilt, without the owner markers
   await s.bus.publish([{ topic: 'log', key: 'a', partition: 1, value: 'logged' }]);
   await s.consumer.start();
   await s.bus.publish([{ topic: 'in', key: 'a', partition: 1, value: 'cmd' }]);
-  await until(s.bus, () => s.told.includes('serve cmd'));
+  await s.bus.until(() => s.told.includes('serve cmd'));
   assert.deepEqual(s.told, ['drop 0', 'drop 1', 'replay logged', 'rebuilt 0,1', 'takeover 0,1', 'serve cmd']);
   await s.consumer.stop();
 });
@@ -56,10 +47,10 @@ test('an aborted batch is told to the processor, then its partition is dropped a
     return [];
   });
   await s.consumer.start();
-  await until(s.bus, () => s.consumer.ownership.history.length === 1);
+  await s.bus.until(() => s.consumer.ownership.history.length === 1);
   s.told.length = 0;
   await s.bus.publish([{ topic: 'in', key: 'a', partition: 0, value: 'cmd' }]);
-  await until(s.bus, () => s.told.filter((t) => t === 'serve cmd').length === 2);
+  await s.bus.until(() => s.told.filter((t) => t === 'serve cmd').length === 2);
   assert.deepEqual(s.told, ['serve cmd', 'aborted 0', 'drop 0', 'drop 0', 'replay cmd', 'rebuilt 0', 'takeover 0', 'serve cmd']);
   await s.consumer.stop();
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TOPICS } from '@rtm/bus';
 import type { DeliverRecord } from '@rtm/protocol';
 import { ACCEPTED_AT_HEADER, MetricsProbe } from '@rtm/telemetry';
-import { clockFrom, clusterBus, gatewayInbox, requester, startProcessor, until } from './processor-fixture.js';
+import { clockFrom, clusterBus, gatewayInbox, requester, startProcessor } from './processor-fixture.js';
 
 // Before anything records: the instruments bind to the provider current at their first use.
 const probe = new MetricsProbe();
@@ -23,7 +23,7 @@ test('a post records both channel hops once committed, and its deliveries carry 
 
   await link.post({ channel: 'C1', team: 'T1', user: 'U1', text: 'one' });
   await link.post({ channel: 'C1', team: 'T1', user: 'U1', text: 'two' });
-  await until(bus, () => delivered.length === 4);
+  await bus.until(() => delivered.length === 4);
 
   const posting = await probe.collect();
   assert.equal(posting.histogram(HOPS, { hop: 'publish_to_channel' }).count, 2);
@@ -53,7 +53,7 @@ test('refused commands are counted by error code, and a refusal is no post', asy
   const { admin, link } = await requester(bus, 'admin-2');
   await probe.collect();
   await assert.rejects(link.change({ type: 'update', channel: 'C9', user: 'U1', ts: '1700000000.000001', text: 'x' }));
-  await until(bus, () => admin.requester.size === 0);
+  await bus.until(() => admin.requester.size === 0);
   const refusing = await probe.collect();
   assert.equal(refusing.value('rtm.channel.refused', { 'error.type': 'message_not_found' }), 1);
   assert.equal(refusing.value('rtm.messages.posted'), 0);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBus, TOPICS, channelPartition, type InRecord } from '@rtm/bus';
 import { compareTs, type DeliverRecord, type LogRecord, type MessageEvent } from '@rtm/protocol';
-import { channelProcessor, clockFrom, clusterBus, gatewayInbox, requester, startProcessor, until } from './processor-fixture.js';
+import { channelProcessor, clockFrom, clusterBus, gatewayInbox, requester, startProcessor } from './processor-fixture.js';
 
 /** An admin-like client (requests) and a gateway inbox (deliveries). */
 async function clients(bus: MemoryBus) {
@@ -26,7 +26,7 @@ test('a post is sequenced, logged on the channel’s partition, delivered once p
   const first = await c.post('C1', 'one');
   const second = await c.post('C1', 'two');
   assert.ok(compareTs(second.ts, first.ts) > 0);
-  await until(bus, () => c.messages().length === 2);
+  await bus.until(() => c.messages().length === 2);
   assert.deepEqual(c.messages().map((m) => [m.text, m.ts]), [['one', first.ts], ['two', second.ts]]);
   const inLog = bus.records(TOPICS.channelLog.name).filter((r) => r.key === 'C1');
   assert.deepEqual(inLog.map((r) => r.partition), [channelPartition('C1'), channelPartition('C1')]);
@@ -66,7 +66,7 @@ test('a new owner writes its marker to every owned partition and serves only aft
   // The waiting post was served after the rebuild: above the log's last ts, to the rebuilt subscriber.
   const answered = await waiting;
   assert.ok(compareTs(answered.ts, '1700000100.000002') > 0, `${answered.ts} continues the sequence`);
-  await until(bus, () => c.messages().length === 1);
+  await bus.until(() => c.messages().length === 1);
   assert.equal(c.messages()[0]!.text, 'new');
   const history = await c.link.history({ channel: 'C1', inclusive: false, ascending: true, limit: 10 });
   assert.deepEqual(history.messages.map((m) => m.text), ['old-1', 'old-2', 'new']);
@@ -89,14 +89,14 @@ test('a partition taken over by another server continues its ts sequence; nothin
   await b.start();
   // Sent during the takeover: served once the new owner has rebuilt.
   const during = c.post(channel, 'm4');
-  await until(bus, () => b.ownership.history.length > 0);
+  await bus.until(() => b.ownership.history.length > 0);
   assert.ok(b.ownership.owns(p) && !a.processor.ownership.owns(p), 'the partition moved');
   assert.deepEqual(a.server.subscribersOf(channel), [], 'the old owner forgot the channel');
   const after = [await during, await c.post(channel, 'm5')];
 
   const all = [...before, ...after].map((r) => r.ts);
   for (let i = 1; i < all.length; i++) assert.ok(compareTs(all[i]!, all[i - 1]!) > 0, `${all[i]} after ${all[i - 1]}`);
-  await until(bus, () => c.messages().length === 5);
+  await bus.until(() => c.messages().length === 5);
   assert.deepEqual(c.messages().map((m) => m.text), ['m1', 'm2', 'm3', 'm4', 'm5']);
   assert.deepEqual(logged(bus, channel).map((m) => m.ts), all, 'each message logged exactly once');
   const history = await c.link.history({ channel, inclusive: false, ascending: true, limit: 10 });
@@ -106,7 +106,7 @@ test('a partition taken over by another server continues its ts sequence; nothin
   // The first server leaves: the second takes the rest over and serves them too.
   await a.processor.stop();
   const even = Array.from({ length: 100 }, (_, i) => `C${i}`).find((ch) => channelPartition(ch) % 2 === 0)!;
-  await until(bus, () => b.ownership.owns(channelPartition(even)) && b.ownership.history.length > 1);
+  await bus.until(() => b.ownership.owns(channelPartition(even)) && b.ownership.history.length > 1);
   assert.ok(compareTs((await c.post(even, 'x')).ts, '1700000000.000000') < 0, 'served by the second server, on its own clock');
   await b.stop();
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { TOPICS, channelPartition } from '@rtm/bus';
-import { clockFrom, clusterBus, gatewayInbox, requester, startProcessor, until } from './processor-fixture.js';
+import { clockFrom, clusterBus, gatewayInbox, requester, startProcessor } from './processor-fixture.js';
 
 const exporter = new InMemorySpanExporter();
 
@@ -40,7 +40,7 @@ test('a post is one trace: producer, process and commit spans with the messaging
   const c = await setUp();
   exporter.reset();
   const { root } = await c.post('traced');
-  await until(c.bus, () => c.delivered() === 1);
+  await c.bus.until(() => c.delivered() === 1);
   const traceId = root.spanContext().traceId;
   const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
 

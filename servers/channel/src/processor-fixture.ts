@@ -1,6 +1,5 @@
 // Test fixture for the channel server's unit tests: ChannelProcessors on a MemoryBus with every
 // cluster topic, and the requester and gateway inboxes that talk to them.
-import assert from 'node:assert/strict';
 import { CLUSTER_TOPICS, MemoryBus } from '@rtm/bus';
 import type { DeliverRecord } from '@rtm/protocol';
 import { ChannelLink, Inbox } from '@rtm/rpc';
@@ -11,15 +10,6 @@ import { ChannelProcessor } from './channel-processor.js';
 
 /** A logger that keeps the test output quiet. */
 export const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** Lets the bus and the rebuilds run until `done` holds; fails instead of hanging. */
-export async function until(bus: MemoryBus, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) {
-    await bus.settle();
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.ok(done(), 'condition never met');
-}
 
 /** A clock that ticks by 10 µs per read, from `start`. */
 export function clockFrom(start: number): Clock {
@@ -45,7 +35,7 @@ export function channelProcessor(bus: MemoryBus, instanceId: string, clock: Cloc
 export async function startProcessor(bus: MemoryBus, instanceId: string, clock: Clock): Promise<{ server: ChannelServer; processor: ChannelProcessor }> {
   const started = channelProcessor(bus, instanceId, clock);
   await started.processor.start();
-  await until(bus, () => started.processor.ownership.history.length > 0);
+  await bus.until(() => started.processor.ownership.history.length > 0);
   return started;
 }
 

@@ -17,14 +17,6 @@ const log: Logger = { info: () => undefined, warn: () => undefined, error: () =>
 const TTL_MS = 6_000;
 const SWEEP_MS = 1_000;
 
-async function until(bus: MemoryBus, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) {
-    await bus.settle();
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.ok(done(), 'condition never met');
-}
-
 /** A cluster whose clock only moves when the test moves it; sweeps run inside `clock.advance`. */
 async function cluster() {
   const clock = new ManualClock(1_700_000_000_000);
@@ -34,7 +26,7 @@ async function cluster() {
     const server = new PresenceServer({ gatewayTtlMs: TTL_MS });
     const processor = new PresenceProcessor({ bus, server, instanceId: 'presence-1', log, rebuildWindowMs: TTL_MS + 4_000, sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100, clock, sweepIntervalMs });
     await processor.start();
-    await until(bus, () => processor.ownership.history.length > 0);
+    await bus.until(() => processor.ownership.history.length > 0);
     return { server, processor };
   };
   const heard: Array<[string, string]> = [];
@@ -53,7 +45,7 @@ test('a gateway gone silent loses its users at the first sweep past the TTL, on 
   const { processor } = await c.start();
   assert.deepEqual(await c.link.subscribe('U1', 'gw-b', c.watcher.topic), { presence: 'away' });
   await c.report('U1', 'conn-1', 'open');
-  await until(c.bus, () => c.heard.length === 1);
+  await c.bus.until(() => c.heard.length === 1);
   assert.deepEqual(c.heard, [['U1', 'active']]);
 
   // Heard at the clock time the sweeps count from, so one sweep falls exactly on the TTL.
@@ -67,7 +59,7 @@ test('a gateway gone silent loses its users at the first sweep past the TTL, on 
   assert.deepEqual(c.heard, [['U1', 'active']], 'past the TTL, but no sweep yet');
 
   c.clock.advance(SWEEP_MS - 1);
-  await until(c.bus, () => c.heard.length === 2);
+  await c.bus.until(() => c.heard.length === 2);
   assert.deepEqual(c.heard[1], ['U1', 'away']);
   assert.deepEqual(await c.link.query('U1'), { presence: 'away', online: false, auto_away: false, manual_away: false, connection_count: 0 });
   await processor.stop();
@@ -80,7 +72,7 @@ test('a new owner rebuilds from the recent window of reports only, measured on t
   await c.report('U-old', 'conn-1', 'open');
   c.clock.advance(55_000);
   await c.report('U-recent', 'conn-2', 'open');
-  await until(c.bus, () => first.server.presence('U-old') === 'active' && first.server.presence('U-recent') === 'active');
+  await c.bus.until(() => first.server.presence('U-old') === 'active' && first.server.presence('U-recent') === 'active');
   await first.processor.stop();
 
   // The window is 10 s back from now: the second report is in it, the first is not.
@@ -96,13 +88,13 @@ test('presence changes are counted when served and when a sweep expires a gatewa
   const { processor, server } = await c.start();
   await presenceChanges(); // counted from here on
   await c.report('U7', 'conn-1', 'open');
-  await until(c.bus, () => server.presence('U7') === 'active');
+  await c.bus.until(() => server.presence('U7') === 'active');
   assert.equal(await presenceChanges(), 1);
   await c.report('U7', 'conn-2', 'open');
-  await until(c.bus, () => server.describe('U7').connection_count === 2);
+  await c.bus.until(() => server.describe('U7').connection_count === 2);
   assert.equal(await presenceChanges(), 0, 'a second connection changes nothing');
   c.clock.advance(TTL_MS + SWEEP_MS);
-  await until(c.bus, () => server.presence('U7') === 'away');
+  await c.bus.until(() => server.presence('U7') === 'away');
   assert.equal(await presenceChanges(), 1, 'the sweep that expired the gateway');
   await processor.stop();
 });
