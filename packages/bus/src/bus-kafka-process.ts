@@ -1,5 +1,5 @@
-import { context } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
+import { context, type Context } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner, Transaction } from 'kafkajs';
 import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
 import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { PartitionProducers } from './bus-kafka-transactions.js';
@@ -16,6 +16,19 @@ export interface ProcessHost {
   /** Writes outside any transaction (the at-least-once mode). */
   publish(records: OutRecord[]): Promise<void>;
   log?: (level: string, message: string, extra: Record<string, unknown>) => void;
+}
+
+/** Writes records inside a transaction, under a `send` span child of `parent`. */
+async function sendInTransaction(tx: Transaction, parent: Context | undefined, records: OutRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const end = traceTransactionalSend(parent, records);
+  try {
+    await tx.sendBatch({ topicMessages: toTopicMessages(records) });
+  } catch (err) {
+    end(err);
+    throw err;
+  }
+  end();
 }
 
 /** A running {@link Bus.process}: its group consumer and its partitions' producers. */
@@ -35,11 +48,7 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
   const writer: PartitionWriter = {
     commit: (topic, partition, records) =>
       transactional
-        ? producers.inTransaction(topic, partition, async (tx) => {
-            if (records.length === 0) return;
-            const end = traceTransactionalSend(context.active(), records);
-            await tx.sendBatch({ topicMessages: toTopicMessages(records) }).then(() => end(), (err) => (end(err), Promise.reject(err)));
-          })
+        ? producers.inTransaction(topic, partition, (tx) => sendInTransaction(tx, context.active(), records))
         : host.publish(records),
   };
   const consumer = host.kafka.consumer({
@@ -105,10 +114,7 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     if (s.transactional) {
       await s.producers.inTransaction(batch.topic, batch.partition, async (tx) => {
         span?.step('transaction begun');
-        if (out.length > 0) {
-          const end = traceTransactionalSend(span?.context, out);
-          await tx.sendBatch({ topicMessages: toTopicMessages(out) }).then(() => end(), (err) => (end(err), Promise.reject(err)));
-        }
+        await sendInTransaction(tx, span?.context, out);
         await tx.sendOffsets({ consumerGroupId: s.options.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
         span?.step('offsets sent');
       });

@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { diag, DiagLogLevel, type DiagLogger, type HrTime } from '@opentelemetry/api';
 import { traceSampler } from './trace-sampler.js';
+import { preciseNow } from './instruments.js';
 import { serverResource, type ServerIdentity } from './resource.js';
 
 /** Identity of the server whose spans these are, and where they go. */
@@ -40,7 +41,7 @@ class PreciseStart implements SpanProcessor {
   private offset = -Infinity;
 
   onStart(span: Span): void {
-    const precise = performance.timeOrigin + performance.now();
+    const precise = preciseNow();
     const stamped = span.startTime[0] * 1_000 + span.startTime[1] / 1e6;
     // Only the SDK's own stamp, never a start the caller gave.
     if (Math.abs(stamped - precise) > 50) return;

@@ -10,10 +10,10 @@ import type { Subscriptions } from './subscriptions.js';
 
 const tracer = trace.getTracer('rtm-gateway');
 
-/** Live events held for a session, each with its delivery's timing (`undefined` for non-messages). */
-interface Held {
-  events: Event[];
-  timings: Array<DeliveryTiming | undefined>;
+/** A live event held for a session, with its delivery's timing (`undefined` for non-messages). */
+interface HeldEvent {
+  event: Event;
+  timing: DeliveryTiming | undefined;
 }
 
 /** Where one session is in each of its channels. */
@@ -22,7 +22,7 @@ interface Position {
    * Channels whose live events wait while the session catches up on them (at connect, or on
    * joining): they are pushed after the catch-up, so order holds and nothing is skipped.
    */
-  held: Map<string, Held>;
+  held: Map<string, HeldEvent[]>;
   /**
    * Per channel, the newest message `ts` the client has: the last one pushed, or where the
    * session started (the client's `since`, else the channel's last `ts` when it was
@@ -54,7 +54,7 @@ export class CatchUp {
   /** Makes a session receive a channel; held sessions queue its events until released. */
   attach(s: Session, channel: string, hold: boolean, since = s.since?.[channel]): void {
     const pos = this.positionOf(s);
-    if (hold) pos.held.set(channel, { events: [], timings: [] });
+    if (hold) pos.held.set(channel, []);
     this.o.subscriptions.join(s, channel);
     // The client has everything up to `since` (even what arrives live before the catch-up
     // is done); without one, nothing before the channel's last `ts` now is this session's.
@@ -112,10 +112,10 @@ export class CatchUp {
     const held = pos.held.get(channel);
     pos.held.delete(channel);
     // Held events count their hops at this, their real write.
-    if (held) for (let i = 0; i < held.events.length; i++) this.pushEvent(s, channel, held.events[i]!, held.timings[i]);
+    if (held) for (const h of held) this.pushEvent(s, channel, h.event, h.timing);
     if (replayed) recordCatchUp(replayed.source, startedAt, replayed.messages);
     if (span) {
-      span.setAttributes({ 'rtm.catch_up.source': replayed?.source ?? 'none', 'rtm.catch_up.messages': replayed?.messages ?? 0, 'rtm.catch_up.held': held?.events.length ?? 0 });
+      span.setAttributes({ 'rtm.catch_up.source': replayed?.source ?? 'none', 'rtm.catch_up.messages': replayed?.messages ?? 0, 'rtm.catch_up.held': held?.length ?? 0 });
       span.end();
     }
   }
@@ -126,10 +126,8 @@ export class CatchUp {
    */
   offer(s: Session, channel: string, event: Event, timing?: DeliveryTiming): void {
     const held = this.positions.get(s)?.held.get(channel);
-    if (held) {
-      held.events.push(event);
-      held.timings.push(timing);
-    } else this.pushEvent(s, channel, event, timing);
+    if (held) held.push({ event, timing });
+    else this.pushEvent(s, channel, event, timing);
   }
 
   /** Per channel the session receives, the last `ts` it has: where a next gateway resumes it. */
