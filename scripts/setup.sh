@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the project needs into git-ignored folders, each step skipped when
 # already done: npm packages, the Kafka broker jars (Maven Central), Jaeger and k6 (built
-# from the Go module proxy), the Prometheus text parser the tests use (PyPI), then builds
-# the TypeScript and the console.
+# from the Go module proxy), the Prometheus text parser the tests use (PyPI), Debian's
+# Chromium for the console's browser tests (apt-get, when run as root), then builds the
+# TypeScript and the console.
 #
 #   RTM_TOOLS_DIR   where tools go (default: <repo>/.tools)
 #   RTM_SKIP_BUILD  set to 1 to skip the TypeScript/console build
+#   RTM_CHROMIUM    the Chromium the browser tests drive (default /usr/bin/chromium)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -110,7 +112,21 @@ else
   step "prometheus-client $PROM_CLIENT_VERSION: cached"
 fi
 
-# 6. Build
+# 6. Chromium for the console's browser tests: Debian's package, driven by playwright-core
+# through its executablePath (a browser download does not work here). Playwright is pinned to
+# 1.64, whose bundled Chromium (156) is the major Debian serves.
+chromium="${RTM_CHROMIUM:-/usr/bin/chromium}"
+if [ -x "$chromium" ]; then
+  step "Chromium: $("$chromium" --version 2>/dev/null | head -1)"
+elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  step "installing Debian's chromium (apt-get)"
+  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }
+  [ -x "$chromium" ] || { echo "[setup] chromium did not install at $chromium" >&2; exit 1; }
+else
+  echo "[setup] no Chromium at $chromium: the console's browser tests need it (sudo apt-get install chromium, or set RTM_CHROMIUM)" >&2
+fi
+
+# 7. Build
 if [ "${RTM_SKIP_BUILD:-0}" != "1" ]; then
   step "building TypeScript"
   npx tsc -b

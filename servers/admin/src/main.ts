@@ -29,7 +29,7 @@ const placement = { instances, directory: directory.view, regions: config.region
 const webApi = new WebApi({ directory, signer, link, history, presence, workspace, placement, region: config.region });
 const rateLimiter = new RateLimiter(Number(process.env.RTM_POST_RATE ?? 100));
 setInterval(() => rateLimiter.sweep(), 60_000).unref();
-const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist');
+const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist', 'app');
 // Every live instance, this one included once it has announced itself.
 const clusterMetrics = new ClusterMetrics({ clock: systemClock({ unref: true }), targets: () => instances.list().filter((i) => i.alive && i.state !== 'stopping'), log });
 const traces = new MessageTraces({ link, log: logReader, ...(config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {}) });
