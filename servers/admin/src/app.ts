@@ -83,6 +83,8 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
     const isApi = req.path.startsWith('/api/');
     const status = (err as { status?: number }).status;
     if (err instanceof ArgError) return void res.status(isApi ? 200 : 400).json(apiFail(err.code, err.detail ? { detail: err.detail } : {}));
+    // A path that does not decode (`%E0%A4%A`) is the caller's mistake: no error to log.
+    if (err instanceof URIError && status === 400) return void res.status(isApi ? 200 : 400).json(apiFail('invalid_arguments', { detail: 'malformed percent-encoding in the path' }));
     if ((err as { type?: string }).type === 'entity.parse.failed') return void res.status(isApi ? 200 : 400).json(apiFail('invalid_json'));
     if ((err as { type?: string }).type === 'entity.too.large' || status === 413) return void res.status(isApi ? 200 : 413).json(apiFail('msg_too_long'));
     o.log.error('request failed', { path: req.path, error: String(err) });

@@ -13,6 +13,8 @@ import { RateLimiter } from './rate-limiter.js';
 import { OpsLog } from './ops-log.js';
 import { ClusterMetrics } from './cluster-metrics/cluster-metrics.js';
 import { MessageTraces } from './operator-traces.js';
+import { MessageTraceSearch } from './operator-trace-search.js';
+import { OperatorStatus, jaegerCheck, kafkaCheck } from './operator-status.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('admin');
 const directory = new Directory(bus);
@@ -32,8 +34,11 @@ setInterval(() => rateLimiter.sweep(), 60_000).unref();
 const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist', 'app');
 // Every live instance, this one included once it has announced itself.
 const clusterMetrics = new ClusterMetrics({ clock: systemClock({ unref: true }), targets: () => instances.list().filter((i) => i.alive && i.state !== 'stopping'), log });
-const traces = new MessageTraces({ link, log: logReader, ...(config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {}) });
-const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics, traces };
+const jaeger = config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl } : {};
+const traces = new MessageTraces({ link, log: logReader, ...jaeger });
+const traceSearch = new MessageTraceSearch(jaeger);
+const status = new OperatorStatus({ kafka: kafkaCheck(bus), ...(config.jaegerQueryUrl ? { jaeger: jaegerCheck(config.jaegerQueryUrl) } : {}), lastScrape: () => clusterMetrics.lastScrape() });
+const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics, traces, traceSearch, status };
 const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator, consoleDir, log });
 
 await bus.ensureTopics(CLUSTER_TOPICS);

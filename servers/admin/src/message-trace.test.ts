@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { messageHops, spansOfJaegerTrace, type TraceSpan } from './message-trace.js';
+import { messageHops, messageRoot, spansOfJaegerTrace, type TraceSpan } from './message-trace.js';
 import { T, jaegerTrace } from './message-trace.fixture.js';
 
 const sum = (hops: Record<string, number>) => Math.round(Object.values(hops).reduce((a, b) => a + b, 0) * 1000) / 1000;
@@ -65,4 +65,13 @@ test('an RTM post starts at the gateway\'s span; a trace without a root has no h
   assert.equal(messageHops(rtm)!.end_to_end_ms, 41.8);
   assert.equal(messageHops(all.filter((s) => s.parent_span_id !== null)), undefined);
   assert.equal(messageHops([]), undefined);
+});
+
+test('an RTM post continuing the client\'s trace: the gateway\'s span is the root though its parent is not in the trace', () => {
+  const all = spansOfJaegerTrace(jaegerTrace);
+  const rtm: TraceSpan[] = all.map((s) => (s.name === 'admin.chat.postMessage' ? { ...s, name: 'gateway.rtm.message', service: 'rtm-gateway', parent_span_id: 'c11e47c11e47c11e' } : s));
+  assert.equal(messageRoot(rtm)?.name, 'gateway.rtm.message');
+  assert.equal(messageHops(rtm)!.end_to_end_ms, 41.8);
+  // Any other span whose parent is missing is not taken for the root.
+  assert.equal(messageRoot(all.filter((s) => s.parent_span_id !== null)), undefined);
 });

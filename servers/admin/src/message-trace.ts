@@ -1,6 +1,6 @@
 /**
- * A message's trace as Jaeger's query API (`GET /api/traces/<id>`) returns it, turned into
- * plain spans and the hops of the message's path. Pure: JSON in, rows out.
+ * A message's trace as Jaeger's query API returns it (`GET /api/traces/<id>`, or many from a
+ * search), turned into plain spans and the hops of the message's path. Pure: JSON in, rows out.
  */
 
 /** One span of a message's trace (times in microseconds since the epoch). */
@@ -24,6 +24,7 @@ export interface MessageHops {
 }
 
 interface JaegerSpan {
+  traceID?: unknown;
   spanID?: unknown;
   operationName?: unknown;
   startTime?: unknown;
@@ -34,19 +35,44 @@ interface JaegerSpan {
 }
 
 interface JaegerTrace {
+  traceID?: unknown;
   spans?: JaegerSpan[];
   processes?: Record<string, { serviceName?: unknown }>;
+}
+
+/** One trace of a Jaeger answer: its id and its spans, oldest first. */
+export interface JaegerTraceSpans {
+  trace_id: string;
+  spans: TraceSpan[];
+}
+
+/**
+ * Every trace of a Jaeger answer (`GET /api/traces/<id>` or a search, `GET /api/traces?...`,
+ * which have the same shape), each with its spans; traces without spans are left out.
+ */
+export function tracesOfJaegerAnswer(body: unknown): JaegerTraceSpans[] {
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return [];
+  const out: JaegerTraceSpans[] = [];
+  for (const trace of data as Array<JaegerTrace | null>) {
+    const spans = spansOf(trace);
+    if (spans.length > 0) out.push({ trace_id: traceIdOf(trace!), spans });
+  }
+  return out;
 }
 
 /** The spans of the first trace of a Jaeger answer, oldest first; empty when it has none. */
 export function spansOfJaegerTrace(body: unknown): TraceSpan[] {
   const data = (body as { data?: unknown } | null)?.data;
-  const trace = (Array.isArray(data) ? data[0] : undefined) as JaegerTrace | undefined;
+  return spansOf((Array.isArray(data) ? data[0] : undefined) as JaegerTrace | undefined);
+}
+
+function spansOf(trace: JaegerTrace | null | undefined): TraceSpan[] {
   if (!trace || !Array.isArray(trace.spans)) return [];
   const processes = trace.processes ?? {};
   const spans: TraceSpan[] = [];
   for (const s of trace.spans) {
-    if (typeof s.spanID !== 'string' || typeof s.startTime !== 'number' || typeof s.duration !== 'number') continue;
+    if (typeof s?.spanID !== 'string' || typeof s.startTime !== 'number' || typeof s.duration !== 'number') continue;
     const parent = s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID;
     const service = processes[String(s.processID)]?.serviceName;
     spans.push({
@@ -62,6 +88,12 @@ export function spansOfJaegerTrace(body: unknown): TraceSpan[] {
   return spans.sort((a, b) => a.start_us - b.start_us);
 }
 
+/** The trace's own id, else the one its spans carry (Jaeger sets both). */
+function traceIdOf(trace: JaegerTrace): string {
+  const id = trace.traceID ?? trace.spans?.find((s) => typeof s?.traceID === 'string')?.traceID;
+  return typeof id === 'string' ? id : '';
+}
+
 function attributesOf(tags: JaegerSpan['tags']): TraceSpan['attributes'] {
   const out: TraceSpan['attributes'] = {};
   for (const t of tags ?? []) {
@@ -72,8 +104,29 @@ function attributesOf(tags: JaegerSpan['tags']): TraceSpan['attributes'] {
   return out;
 }
 
-/** The spans a post's trace starts with: over the Web API, or as an RTM frame. */
-const ROOT_NAMES = ['admin.chat.postMessage', 'gateway.rtm.message'];
+/**
+ * The spans a post's trace starts with, and the service that records each: over the Web API,
+ * or as an RTM frame (services are named `rtm-<role>` by `@rtm/runtime`'s boot).
+ */
+export const MESSAGE_ROOTS = [
+  { service: 'rtm-admin', operation: 'admin.chat.postMessage' },
+  { service: 'rtm-gateway', operation: 'gateway.rtm.message' },
+] as const;
+
+const ROOT_NAMES: readonly string[] = MESSAGE_ROOTS.map((r) => r.operation);
+
+/**
+ * The span a post's trace starts with: one of {@link MESSAGE_ROOTS} without a parent in the
+ * trace (an RTM frame may carry the client's `traceparent`, whose span Jaeger never sees),
+ * else any span without a parent. Undefined when there is neither.
+ */
+export function messageRoot(spans: TraceSpan[]): TraceSpan | undefined {
+  const ids = new Set(spans.map((s) => s.span_id));
+  return (
+    spans.find((s) => ROOT_NAMES.includes(s.name) && (s.parent_span_id === null || !ids.has(s.parent_span_id))) ??
+    spans.find((s) => s.parent_span_id === null)
+  );
+}
 
 const endOf = (s: TraceSpan) => s.start_us + s.duration_us;
 
@@ -88,7 +141,7 @@ const endOf = (s: TraceSpan) => s.start_us + s.duration_us;
  * `channel_commit` ending at the gateway's receipt. Undefined without a root span.
  */
 export function messageHops(spans: TraceSpan[]): MessageHops | undefined {
-  const root = spans.find((s) => s.parent_span_id === null && ROOT_NAMES.includes(s.name)) ?? spans.find((s) => s.parent_span_id === null);
+  const root = messageRoot(spans);
   if (!root) return undefined;
   const post = spans.find((s) => s.name === 'channel.post');
   const commit = post ? spans.find((s) => s.name === 'channel.commit' && s.parent_span_id === post.span_id) : undefined;

@@ -7,6 +7,8 @@ import { userRoutes } from './operator-users.js';
 import { channelRoutes } from './operator-channels.js';
 import { metricsRoutes } from './operator-metrics.js';
 import { traceRoutes } from './operator-traces.js';
+import { traceSearchRoutes } from './operator-trace-search.js';
+import { statusRoutes } from './operator-status.js';
 
 export type { OperatorApiOptions } from './operator-options.js';
 
@@ -35,5 +37,7 @@ export function operatorApi(o: OperatorApiOptions): Router {
   r.use(clusterRoutes(o), drainRoutes(o), userRoutes(o), channelRoutes(o));
   if (o.clusterMetrics) r.use(metricsRoutes(o.clusterMetrics));
   if (o.traces) r.use(traceRoutes(o.traces));
+  if (o.traceSearch) r.use(traceSearchRoutes(o.traceSearch));
+  if (o.status) r.use(statusRoutes(o.status));
   return r;
 }

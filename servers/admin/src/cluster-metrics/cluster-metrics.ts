@@ -26,6 +26,7 @@ export class ClusterMetrics {
   readonly stream: MetricStream;
   private readonly scraper: SnapshotScraper;
   private lastReport: ScrapeReport | undefined;
+  private lastReportAt = 0;
   private readonly failing = new Set<string>();
 
   constructor(private readonly o: ClusterMetricsOptions) {
@@ -61,6 +62,11 @@ export class ClusterMetrics {
     return this.scraper.tick();
   }
 
+  /** The last scrape round's report and when it ended (epoch ms); undefined before the first. */
+  lastScrape(): { report: ScrapeReport; at: number } | undefined {
+    return this.lastReport ? { report: this.lastReport, at: this.lastReportAt } : undefined;
+  }
+
   /** Opens an event stream; the latest headline comes at once, then one per second. */
   openStream(res: StreamResponse): boolean {
     const r = this.lastReport;
@@ -73,6 +79,7 @@ export class ClusterMetrics {
 
   private afterTick(report: ScrapeReport): void {
     this.lastReport = report;
+    this.lastReportAt = this.o.clock.now();
     this.window.prune(report.second);
     if (this.stream.size > 0) this.stream.publish('snapshot', this.headline(report));
     // Say when an instance starts and stops failing, not every second it does.
