@@ -1,9 +1,7 @@
 import { mount } from 'svelte';
-import { adoptOperatorToken } from './api';
 import App from './App.svelte';
+import 'uplot/dist/uPlot.min.css';
 import './app.css';
-
-adoptOperatorToken();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');

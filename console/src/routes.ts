@@ -1,13 +1,17 @@
 import type { Component } from 'svelte';
+import type { Route } from './lib/route';
 import PageOverview from './features/overview/PageOverview.svelte';
 
-/** Hash paths (the part after `#`) mapped to the page shown there. */
-export const routes: Readonly<Record<string, Component>> = {
-  '/': PageOverview,
-};
+/** A page of the console; it gets the route it is shown at. */
+export type Page = Component<{ route: Route }>;
 
-/** The page for a location hash such as `#/`; an empty hash means the overview. */
-export function resolveRoute(hash: string): Component | undefined {
-  const path = hash.replace(/^#/, '') || '/';
-  return routes[path];
+/** The console's pages by the first segment of the hash path, in navigation order. */
+export const pages: ReadonlyArray<{ path: string; title: string; page: Page }> = [
+  { path: '', title: 'Overview', page: PageOverview },
+];
+
+/** The page for a route (its first segment; none is the overview). */
+export function resolvePage(route: Route): (typeof pages)[number] | undefined {
+  const first = route.segments[0] ?? '';
+  return pages.find((p) => p.path === first);
 }

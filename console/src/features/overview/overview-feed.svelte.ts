@@ -1,0 +1,110 @@
+import { api } from '../../api';
+import { openStream, type StreamState } from '../../stream';
+import { LiveSeries } from '../../lib/live-series';
+
+/** A `snapshot` event of `GET /admin/api/stream` (servers/admin/src/cluster-metrics/cluster-headline.ts). */
+export interface ClusterHeadline {
+  at: number;
+  scrape: { ok: number; failed: number };
+  messagesPerSecond: number | null;
+  deliveriesPerSecond: number | null;
+  connections: number | null;
+  endToEndP99Seconds: { last1s: number | null; last10s: number | null };
+  hopP99Seconds: Record<string, { last1s: number | null; last10s: number | null }>;
+  consumerLag: Record<string, number>;
+}
+
+type Point = number | null;
+interface MetricAnswer {
+  ok: true;
+  at: number[];
+  type: 'counter' | 'gauge' | 'histogram';
+  groups: Record<string, { points: Array<Point | { p99: number | null } | null> }>;
+}
+
+/** The headline figures the overview charts, each with the metric that seeds its history. */
+const FIGURES = {
+  messages: { query: 'name=rtm_messages_posted_total', of: (h: ClusterHeadline) => h.messagesPerSecond },
+  deliveries: { query: 'name=rtm_gateway_pushes_total', of: (h: ClusterHeadline) => h.deliveriesPerSecond },
+  connections: { query: 'name=rtm_gateway_connections', of: (h: ClusterHeadline) => h.connections },
+  p99: { query: 'name=rtm_message_hop_duration_seconds&hop=end_to_end', of: (h: ClusterHeadline) => ms(h.endToEndP99Seconds.last1s) },
+  lag: { query: 'name=messaging_kafka_consumer_lag', of: (h: ClusterHeadline) => sum(Object.values(h.consumerLag)) },
+} as const;
+
+export type Figure = keyof typeof FIGURES;
+const HISTORY_MS = 15 * 60_000;
+
+function ms(seconds: number | null): number | null {
+  return seconds === null ? null : seconds * 1000;
+}
+
+function sum(values: number[]): number | null {
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The overview's live figures: the last 15 minutes from the server's history, then one point a
+ * second from the metrics stream (one connection, closed while the tab is hidden).
+ */
+export class OverviewFeed {
+  latest = $state<ClusterHeadline | undefined>(undefined);
+  streamState = $state<StreamState>('connecting');
+  streamError = $state<string | undefined>(undefined);
+  /** Bumped when any series changed, so charts re-read them. */
+  version = $state(0);
+  readonly series: Record<Figure, LiveSeries> = {
+    messages: new LiveSeries(),
+    deliveries: new LiveSeries(),
+    connections: new LiveSeries(),
+    p99: new LiveSeries(),
+    lag: new LiveSeries(),
+  };
+
+  start(): () => void {
+    const controller = new AbortController();
+    void this.seed(controller.signal);
+    const stream = openStream('stream', {
+      onEvent: (event, data) => {
+        if (event === 'snapshot') this.take(data as ClusterHeadline);
+      },
+      onState: (state, error) => {
+        this.streamState = state;
+        this.streamError = error?.message;
+      },
+    });
+    return () => {
+      controller.abort();
+      stream.stop();
+    };
+  }
+
+  /** `[xs, ys]` of a figure up to now, for a sparkline. */
+  aligned(figure: Figure): [number[], Array<number | null>] {
+    void this.version;
+    return this.series[figure].aligned(Math.floor(Date.now() / 1000) - 1);
+  }
+
+  private take(h: ClusterHeadline): void {
+    this.latest = h;
+    const second = Math.floor(h.at / 1000);
+    for (const [name, f] of Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>) this.series[name].put(second, f.of(h));
+    this.version++;
+  }
+
+  private async seed(signal: AbortSignal): Promise<void> {
+    const since = Date.now() - HISTORY_MS;
+    await Promise.all(
+      (Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>).map(async ([name, f]) => {
+        try {
+          const r = await api<MetricAnswer>(`metrics?${f.query}&since=${since}`, { signal });
+          const points = r.groups.all?.points ?? [];
+          const values = points.map((p) => (p !== null && typeof p === 'object' ? ms(p.p99) : p));
+          this.series[name].seed(r.at, values);
+        } catch {
+          // No history yet (a fresh admin server, or nothing reported it): the stream fills it.
+        }
+      }),
+    );
+    this.version++;
+  }
+}
