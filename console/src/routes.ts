@@ -1,6 +1,7 @@
 import type { Component } from 'svelte';
 import type { Route } from './lib/route';
 import PageOverview from './features/overview/PageOverview.svelte';
+import PageRing from './features/ring/PageRing.svelte';
 
 /** A page of the console; it gets the route it is shown at. */
 export type Page = Component<{ route: Route }>;
@@ -8,6 +9,7 @@ export type Page = Component<{ route: Route }>;
 /** The console's pages by the first segment of the hash path, in navigation order. */
 export const pages: ReadonlyArray<{ path: string; title: string; page: Page }> = [
   { path: '', title: 'Overview', page: PageOverview },
+  { path: 'ring', title: 'Ring', page: PageRing },
 ];
 
 /** The page for a route (its first segment; none is the overview). */
