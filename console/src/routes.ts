@@ -2,6 +2,7 @@ import type { Component } from 'svelte';
 import type { Route } from './lib/route';
 import PageOverview from './features/overview/PageOverview.svelte';
 import PageRing from './features/ring/PageRing.svelte';
+import PageRegions from './features/regions/PageRegions.svelte';
 
 /** A page of the console; it gets the route it is shown at. */
 export type Page = Component<{ route: Route }>;
@@ -10,6 +11,7 @@ export type Page = Component<{ route: Route }>;
 export const pages: ReadonlyArray<{ path: string; title: string; page: Page }> = [
   { path: '', title: 'Overview', page: PageOverview },
   { path: 'ring', title: 'Ring', page: PageRing },
+  { path: 'regions', title: 'Regions', page: PageRegions },
 ];
 
 /** The page for a route (its first segment; none is the overview). */
