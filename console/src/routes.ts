@@ -3,6 +3,7 @@ import type { Route } from './lib/route';
 import PageOverview from './features/overview/PageOverview.svelte';
 import PageRing from './features/ring/PageRing.svelte';
 import PageRegions from './features/regions/PageRegions.svelte';
+import PageLatency from './features/latency/PageLatency.svelte';
 
 /** A page of the console; it gets the route it is shown at. */
 export type Page = Component<{ route: Route }>;
@@ -12,6 +13,7 @@ export const pages: ReadonlyArray<{ path: string; title: string; page: Page }> =
   { path: '', title: 'Overview', page: PageOverview },
   { path: 'ring', title: 'Ring', page: PageRing },
   { path: 'regions', title: 'Regions', page: PageRegions },
+  { path: 'latency', title: 'Latency', page: PageLatency },
 ];
 
 /** The page for a route (its first segment; none is the overview). */
