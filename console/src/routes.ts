@@ -4,6 +4,7 @@ import PageOverview from './features/overview/PageOverview.svelte';
 import PageRing from './features/ring/PageRing.svelte';
 import PageRegions from './features/regions/PageRegions.svelte';
 import PageLatency from './features/latency/PageLatency.svelte';
+import PageTraces from './features/traces/PageTraces.svelte';
 
 /** A page of the console; it gets the route it is shown at. */
 export type Page = Component<{ route: Route }>;
@@ -14,6 +15,7 @@ export const pages: ReadonlyArray<{ path: string; title: string; page: Page }> =
   { path: 'ring', title: 'Ring', page: PageRing },
   { path: 'regions', title: 'Regions', page: PageRegions },
   { path: 'latency', title: 'Latency', page: PageLatency },
+  { path: 'traces', title: 'Traces', page: PageTraces },
 ];
 
 /** The page for a route (its first segment; none is the overview). */
