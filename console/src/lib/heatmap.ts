@@ -3,7 +3,7 @@
  * (folded like the charts), rows the histogram's buckets (as uneven as its boundaries), the
  * colour a count on a log scale. Empty rows at the top and bottom are left out.
  */
-import { rebin } from './histogram.js';
+import { rebin } from '@rtm/histogram';
 import type { TimeColumn } from './latency-series.js';
 
 /** A bucket of the histogram: latencies above `lo` and at or below `hi` (null: the `+Inf` bucket), in seconds. */

@@ -3,7 +3,7 @@
  * per second, folded into wider columns and turned into the aligned arrays uPlot draws.
  * Folding merges bucket counts and estimates quantiles afterwards; percentiles are never averaged.
  */
-import { mergeAll, rebin, commonBoundaries, summarize, type Buckets, type HistogramSummary, type SummaryStat } from './histogram.js';
+import { mergeAll, rebin, commonBoundaries, summarize, type Buckets, type HistogramSummary, type SummaryStat } from '@rtm/histogram';
 
 /** One second of a group in a metrics answer (values in seconds). */
 export interface HistogramPointAnswer extends HistogramSummary {

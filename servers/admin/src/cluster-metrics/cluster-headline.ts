@@ -1,4 +1,4 @@
-import { mergeAll, summarize } from './histogram-merge.js';
+import { mergeAll, summarize } from '@rtm/histogram';
 import { queryMetric, type HistogramGroup } from './metric-query.js';
 import type { MetricWindow } from './metric-window.js';
 

@@ -1,4 +1,4 @@
-import { sameBoundaries } from './histogram-merge.js';
+import { sameBoundaries } from '@rtm/histogram';
 
 /** A cumulative histogram as a server reports it. */
 export interface CumulativeHistogram {

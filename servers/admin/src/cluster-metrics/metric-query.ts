@@ -1,5 +1,5 @@
 import type { SnapshotLabels } from '@rtm/telemetry';
-import { commonBoundaries, rebin, summarize, type HistogramSummary } from './histogram-merge.js';
+import { commonBoundaries, rebin, summarize, type HistogramSummary } from '@rtm/histogram';
 import type { MetricType, MetricWindow, SeriesView } from './metric-window.js';
 
 /** How series are grouped: one group for all, per instance, region or role, or per value of a label (`hop`). */

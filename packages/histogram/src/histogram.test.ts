@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commonBoundaries, maxBound, mergeAll, mergeBuckets, quantile, rebin, summarize } from './histogram-merge.js';
+import { commonBoundaries, maxBound, mergeAll, mergeBuckets, quantile, rebin, summarize } from './histogram.js';
 
 const B = [0.001, 0.01, 0.1, 1];
 

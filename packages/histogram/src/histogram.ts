@@ -1,8 +1,7 @@
 /**
- * Histogram arithmetic for the console: merging bucket counts and estimating quantiles from
- * them. The same estimator as the admin server's (`servers/admin/src/cluster-metrics/histogram-merge.ts`),
- * so a column the console folds from several seconds reads like one second the server merged.
- * Percentiles are never averaged: wider windows merge buckets, then estimate.
+ * Histogram arithmetic, shared by the admin server (merging every instance's second) and the
+ * console (folding seconds into wider columns), so both estimate quantiles the same way.
+ * Percentiles are never averaged: histograms are merged bucket by bucket, then estimated.
  */
 
 /**
@@ -58,7 +57,10 @@ export function rebin(h: Buckets, onto: readonly number[]): number[] {
   return out;
 }
 
-/** The sum of two histograms, bucket by bucket, on the boundaries they share. */
+/**
+ * The sum of two histograms, bucket by bucket: never an average of their percentiles. With
+ * different boundaries both are first re-binned onto the boundaries they share.
+ */
 export function mergeBuckets(a: Buckets, b: Buckets): Buckets {
   const boundaries = commonBoundaries(a.boundaries, b.boundaries);
   const ca = rebin(a, boundaries);
