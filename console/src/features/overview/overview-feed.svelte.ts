@@ -62,7 +62,10 @@ export class OverviewFeed {
 
   start(): () => void {
     const controller = new AbortController();
-    void this.seed(controller.signal);
+    void this.seed(controller.signal, HISTORY_MS);
+    // The newest seconds of the history may not be scraped yet when it is read, and the stream
+    // starts at the latest second: read the last half minute again to close the seam.
+    const reseed = setTimeout(() => void this.seed(controller.signal, 30_000), 5_000);
     const stream = openStream('stream', {
       onEvent: (event, data) => {
         if (event === 'snapshot') this.take(data as ClusterHeadline);
@@ -73,6 +76,7 @@ export class OverviewFeed {
       },
     });
     return () => {
+      clearTimeout(reseed);
       controller.abort();
       stream.stop();
     };
@@ -91,15 +95,16 @@ export class OverviewFeed {
     this.version++;
   }
 
-  private async seed(signal: AbortSignal): Promise<void> {
-    const since = Date.now() - HISTORY_MS;
+  private async seed(signal: AbortSignal, spanMs: number): Promise<void> {
+    const since = Date.now() - spanMs;
     await Promise.all(
       (Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>).map(async ([name, f]) => {
         try {
           const r = await api<MetricAnswer>(`metrics?${f.query}&since=${since}`, { signal });
           const points = r.groups.all?.points ?? [];
           const values = points.map((p) => (p !== null && typeof p === 'object' ? ms(p.p99) : p));
-          this.series[name].seed(r.at, values);
+          // Seconds not scraped yet are null here: they must not erase what the stream brought.
+          this.series[name].seed(r.at.filter((_, i) => values[i] !== null), values.filter((v) => v !== null));
         } catch {
           // No history yet (a fresh admin server, or nothing reported it): the stream fills it.
         }
