@@ -54,3 +54,29 @@ test('callers give up after timeoutMs; a check still running is waited on, never
   c.settle[0]!(new Error('down'));
   assert.deepEqual(await fresh, { ok: false, detail: 'down' });
 });
+
+test('a check that never settles is given up after five timeouts, so a recovered service is seen', async (t) => {
+  const alive = setInterval(() => undefined, 1_000);
+  t.after(() => clearInterval(alive));
+  let now = 0;
+  const { c, check } = controlled();
+  const cached = new CachedCheck({ check, timeoutMs: 10, cacheMs: 0, now: () => now });
+  assert.equal((await cached.result()).ok, false);
+  now = 40;
+  await cached.result();
+  assert.equal(c.started, 1, 'still waited on within five timeouts');
+  now = 60;
+  const next = cached.result();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(c.started, 2, 'a new check beside the hung one');
+  c.settle[1]!();
+  assert.deepEqual(await next, { ok: true });
+});
+
+test('a URL with a password is never quoted in a reason', async () => {
+  const leaky = new CachedCheck({ check: async () => { throw new TypeError('Request cannot be constructed from a URL that includes credentials: http://jaeger:s3cret@127.0.0.1:16686/api/services'); }, timeoutMs: 1_000, cacheMs: 0 });
+  const r = await leaky.result();
+  assert.equal(r.ok, false);
+  assert.doesNotMatch(r.detail ?? '', /s3cret|jaeger:/);
+  assert.match(r.detail ?? '', /http:\/\/127\.0\.0\.1:16686/);
+});

@@ -1,5 +1,8 @@
 import { failureReason } from './failure-reason.js';
 
+/** How many timeouts a check may stay unsettled before a new one is started beside it. */
+const ABANDON_AFTER_TIMEOUTS = 5;
+
 /** The outcome of a health check: fine, or what is wrong in a few words. */
 export interface CheckResult {
   ok: boolean;
@@ -27,6 +30,8 @@ export class CachedCheck {
   private running: Promise<unknown> | undefined;
   private waiting: Promise<CheckResult> | undefined;
 
+  private runningSince = 0;
+
   constructor(private readonly o: CachedCheckOptions) {}
 
   /** The cached result, or a new one within `timeoutMs`; never rejects. */
@@ -42,7 +47,10 @@ export class CachedCheck {
   }
 
   private run(): Promise<CheckResult> {
+    // A check that never settled is given up after a few timeouts: the next one may succeed.
+    if (this.running && (this.o.now ?? Date.now)() - this.runningSince > ABANDON_AFTER_TIMEOUTS * this.o.timeoutMs) this.running = undefined;
     if (!this.running) {
+      this.runningSince = (this.o.now ?? Date.now)();
       const running = Promise.resolve()
         .then(() => this.o.check())
         .finally(() => {
