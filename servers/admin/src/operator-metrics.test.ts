@@ -59,6 +59,8 @@ test('requests are read into whole seconds inside the history held, or refused',
   const held = { oldestSecond: 1_000, newestSecond: 1_899 };
   const ok = parseMetricRequest({ name: 'rtm_gateway_pushes_total', by: 'hop', since: '1000500', until: '1900000' }, 2_000_000, held);
   assert.deepEqual(ok, { ok: true, by: 'hop', query: { name: 'rtm_gateway_pushes_total', by: { label: 'hop' }, since: 1_000, until: 1_899 } });
+  const lag = parseMetricRequest({ name: 'messaging_kafka_consumer_lag', by: 'consumer_group' }, 1_900_000, held);
+  assert.deepEqual(lag.ok && lag.query.by, { label: 'messaging_consumer_group_name' }, 'consumer groups by their semconv label');
   const dflt = parseMetricRequest({ name: 'x' }, 1_900_000, held);
   assert.deepEqual(dflt.ok && [dflt.query.since, dflt.query.until, dflt.query.by], [1_840, 1_899, 'all'], 'the last minute by default, one group');
   const old = parseMetricRequest({ name: 'x', since: '1' }, 1_900_000, held);
@@ -84,7 +86,7 @@ test('GET metrics: per second and hop, merged buckets with quantiles; 400 and 40
   assert.deepEqual(exact, { count: 4, max: 0.01, sum: 0.02, buckets: [0, 4, 0, 0] });
   [p50, p90, p99].forEach((q, i) => assert.ok(Math.abs(q - [0.0055, 0.0091, 0.00991][i]!) < 1e-12, `interpolated in (0.001, 0.01]: ${q}`));
   assert.equal(e2e.total.count, 12);
-  assert.deepEqual((await get('/metrics?name=rtm_message_hop_duration_seconds&by=channel')).body, { ok: false, error: 'invalid_arguments', detail: 'by: one of region, instance, hop, role' });
+  assert.deepEqual((await get('/metrics?name=rtm_message_hop_duration_seconds&by=channel')).body, { ok: false, error: 'invalid_arguments', detail: 'by: one of region, instance, hop, role, consumer_group' });
   assert.equal((await get('/metrics?name=rtm_message_hop_duration_seconds&since=soon')).status, 400);
   assert.deepEqual((await get('/metrics?name=rtm_nothing_total')).status, 404);
   assert.equal((await get('/metrics?name=rtm_nothing_total')).body.error, 'metric_not_found');

@@ -59,6 +59,8 @@ export class OverviewFeed {
     p99: new LiveSeries(),
     lag: new LiveSeries(),
   };
+  /** Kafka lag of each consumer group. */
+  readonly lagByGroup = new Map<string, LiveSeries>();
 
   start(): () => void {
     const controller = new AbortController();
@@ -71,6 +73,8 @@ export class OverviewFeed {
         if (event === 'snapshot') this.take(data as ClusterHeadline);
       },
       onState: (state, error) => {
+        // Back from a hidden tab or a broken stream: what was missed is in the server's history.
+        if (state === 'open' && (this.streamState === 'paused' || this.streamState === 'retrying')) void this.seed(controller.signal, this.lastSecondMs());
         this.streamState = state;
         this.streamError = error?.message;
       },
@@ -82,23 +86,55 @@ export class OverviewFeed {
     };
   }
 
+  /** How far back the newest figure held is (ms), at most the whole history. */
+  private lastSecondMs(): number {
+    const newest = this.latest ? this.latest.at : 0;
+    return Math.max(30_000, Math.min(HISTORY_MS, Date.now() - newest + 5_000));
+  }
+
   /** `[xs, ys]` of a figure up to now, for a sparkline. */
   aligned(figure: Figure): [number[], Array<number | null>] {
     void this.version;
     return this.series[figure].aligned(Math.floor(Date.now() / 1000) - 1);
   }
 
+  /** `[xs, ys]` of one consumer group's lag up to now. */
+  alignedLag(group: string): [number[], Array<number | null>] {
+    void this.version;
+    return this.groupSeries(group).aligned(Math.floor(Date.now() / 1000) - 1);
+  }
+
+  private groupSeries(group: string): LiveSeries {
+    let s = this.lagByGroup.get(group);
+    if (!s) this.lagByGroup.set(group, (s = new LiveSeries()));
+    return s;
+  }
+
   private take(h: ClusterHeadline): void {
     this.latest = h;
     const second = Math.floor(h.at / 1000);
     for (const [name, f] of Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>) this.series[name].put(second, f.of(h));
+    for (const [group, lag] of Object.entries(h.consumerLag)) this.groupSeries(group).put(second, lag);
     this.version++;
+  }
+
+  private async seedLagByGroup(signal: AbortSignal, spanMs: number): Promise<void> {
+    try {
+      const r = await api<MetricAnswer>(`metrics?name=messaging_kafka_consumer_lag&by=consumer_group&since=${Date.now() - spanMs}`, { signal });
+      for (const [group, g] of Object.entries(r.groups)) {
+        const points = g.points as Array<number | null>;
+        this.groupSeries(group).seed(r.at.filter((_, i) => points[i] != null), points.filter((p) => p != null));
+      }
+    } catch {
+      // As for the headline figures: the stream fills what the history lacks.
+    }
   }
 
   private async seed(signal: AbortSignal, spanMs: number): Promise<void> {
     const since = Date.now() - spanMs;
-    await Promise.all(
-      (Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>).map(async ([name, f]) => {
+    await Promise.all([
+      this.seedLagByGroup(signal, spanMs),
+      ...(Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>).map(async ([name, f]) => {
         try {
           const r = await api<MetricAnswer>(`metrics?${f.query}&since=${since}`, { signal });
           const points = r.groups.all?.points ?? [];
@@ -109,7 +145,7 @@ export class OverviewFeed {
           // No history yet (a fresh admin server, or nothing reported it): the stream fills it.
         }
       }),
-    );
+    ]);
     this.version++;
   }
 }

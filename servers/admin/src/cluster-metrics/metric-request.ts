@@ -1,7 +1,10 @@
 import type { MetricQuery } from './metric-query.js';
 
 /** The `by` values `GET /admin/api/metrics` accepts. */
-export const GROUPINGS = ['region', 'instance', 'hop', 'role'] as const;
+export const GROUPINGS = ['region', 'instance', 'hop', 'role', 'consumer_group'] as const;
+
+/** Groupings by a label of the series rather than by where it was measured. */
+const LABEL_GROUPINGS: Record<string, string> = { hop: 'hop', consumer_group: 'messaging_consumer_group_name' };
 
 /** How far back a query goes when it gives no `since`. */
 export const DEFAULT_SPAN_MS = 60_000;
@@ -40,7 +43,7 @@ export function parseMetricRequest(q: Record<string, unknown>, nowMs: number, he
   if (hop !== undefined && (typeof hop !== 'string' || hop.length === 0 || hop.length > 64)) return fail('hop: a hop name');
   const query: MetricQuery = {
     name,
-    by: by === 'hop' ? { label: 'hop' } : (by as MetricQuery['by']),
+    by: typeof by === 'string' && LABEL_GROUPINGS[by] ? { label: LABEL_GROUPINGS[by] } : (by as MetricQuery['by']),
     since: Math.max(Math.floor(since / 1000), held.oldestSecond),
     until: Math.min(Math.floor(until / 1000), held.newestSecond),
     ...(hop === undefined ? {} : { where: { hop: hop as string } }),
