@@ -51,7 +51,12 @@ export function forgetToken(): void {
 export function adoptTokenFromFragment(): void {
   const m = /^#token=([^&]*)/.exec(window.location.hash);
   if (!m) return;
-  const token = decodeURIComponent(m[1] ?? '');
+  let token = '';
+  try {
+    token = decodeURIComponent(m[1] ?? '');
+  } catch {
+    // A cut-off link: no token from it, but it still leaves the address bar.
+  }
   if (token) storeToken(token);
   history.replaceState(history.state, '', `${window.location.pathname}${window.location.search}#/`);
 }

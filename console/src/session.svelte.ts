@@ -11,9 +11,16 @@ class Session {
 
   constructor() {
     // Before anything renders or calls the API: the sign-in link's `#token=` leaves the address bar.
-    adoptTokenFromFragment();
-    this.signedIn = operatorToken() !== null;
+    this.adoptFromAddress();
     onAuthLost(() => this.signOut('The admin server refused the stored operator token: sign in again.'));
+  }
+
+  /** Takes a `#token=` sign-in link, also one pasted into a tab already open (call on hashchange). */
+  adoptFromAddress(): void {
+    adoptTokenFromFragment();
+    const token = operatorToken();
+    if (token !== null && !this.signedIn) this.reason = undefined;
+    this.signedIn = token !== null;
   }
 
   /** Checks `token` against the admin server and keeps it if accepted; returns the error otherwise. */

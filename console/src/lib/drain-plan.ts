@@ -14,6 +14,8 @@ export interface GatewayIn {
   connections: number;
   subscriptions: number;
   drainedByName: boolean;
+  /** Its own latest drain run, whatever asked for it. */
+  drain?: { rate: number; startedAt: number; finishedAt?: number; moved: number; remaining: number; progress: number };
 }
 
 /** A region as `GET /admin/api/regions` reports it. */

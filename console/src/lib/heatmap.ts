@@ -66,14 +66,25 @@ export function intensity(count: number, maxCount: number): number {
   return Math.log1p(count) / Math.log1p(maxCount);
 }
 
+/** How far before its column a message of the open-ended `+Inf` bucket may have been posted. */
+export const OPEN_BUCKET_LOOKBACK_MS = 60_000;
+
 /**
- * The query of `#/traces` that lists sample messages of a cell: its column's time range and
- * its bucket's latency range in ms (no `max_ms` for the `+Inf` bucket).
+ * The query of `#/traces` that lists sample messages of a cell: its bucket's latency range in
+ * ms (no `max_ms` for the `+Inf` bucket), and when those messages were POSTED. A column is
+ * when latencies were recorded, at delivery, and the search is by post time, so the window
+ * moves back by the bucket's latencies (and a second, for the scrape that counted them).
  */
 export function sampleQuery(hm: Heatmap, cell: Pick<HeatmapCell, 'col' | 'row'>): { since: number; until: number; min_ms: number; max_ms?: number } {
   const col = hm.columns[cell.col];
   const row = hm.rows[cell.row];
   if (!col || !row) throw new Error(`no cell at column ${cell.col}, row ${cell.row}`);
   const toMs = (s: number) => Number((s * 1000).toPrecision(6));
-  return { since: col.start, until: col.end, min_ms: toMs(row.lo), ...(row.hi === null ? {} : { max_ms: toMs(row.hi) }) };
+  const earliest = row.hi === null ? OPEN_BUCKET_LOOKBACK_MS : row.hi * 1000;
+  return {
+    since: Math.floor(col.start - earliest - 1000),
+    until: Math.ceil(col.end - row.lo * 1000),
+    min_ms: toMs(row.lo),
+    ...(row.hi === null ? {} : { max_ms: toMs(row.hi) }),
+  };
 }

@@ -14,3 +14,7 @@ test('an empty hash is the overview; odd characters survive the round trip', () 
   assert.deepEqual(parseRoute('#/').segments, []);
   assert.deepEqual(parseRoute(routeHash(['traces', 'a/b c'])).segments, ['traces', 'a/b c']);
 });
+
+test('a segment that does not decode is kept as typed', () => {
+  assert.deepEqual(parseRoute('#/traces/%E0/x').segments, ['traces', '%E0', 'x']);
+});

@@ -11,8 +11,17 @@ export function parseRoute(hash: string): Route {
   const q = raw.indexOf('?');
   const path = q >= 0 ? raw.slice(0, q) : raw;
   const query = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
-  const segments = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  const segments = path.split('/').filter(Boolean).map(decodeSegment);
   return { segments, query };
+}
+
+/** A segment as typed when it does not decode (`%E0`): a bad link shows "nothing here", not a blank page. */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** The hash for a path and optional query: `routeHash(['traces', 'C1', ts], { x: '1' })`. */

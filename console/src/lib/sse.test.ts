@@ -16,3 +16,9 @@ test('an event without a name is a message; several data lines join with newline
   const p = new SseParser();
   assert.deepEqual(p.push('data: one\r\ndata: two\r\n\r\n'), [{ event: 'message', data: 'one\ntwo' }]);
 });
+
+test('a CRLF cut between two chunks is one line end, not a blank line', () => {
+  const p = new SseParser();
+  assert.deepEqual(p.push('event: snapshot\r'), []);
+  assert.deepEqual(p.push('\ndata: 1\r\n\r\n'), [{ event: 'snapshot', data: '1' }]);
+});

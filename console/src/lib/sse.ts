@@ -4,16 +4,25 @@ export interface SseEvent {
   data: string;
 }
 
+/** More text than this without a blank line is not an event stream we can follow. */
+const MAX_BUFFERED = 1 << 20;
+
 /**
  * Splits a server-sent event stream into events as its text arrives, in chunks cut anywhere.
  * Comments (`: ...`), `retry:` and `id:` lines and events without data are dropped.
  */
 export class SseParser {
   private buffer = '';
+  private pendingCr = '';
 
   /** Takes the next piece of text; returns the events it completed. */
   push(text: string): SseEvent[] {
-    this.buffer += text.replace(/\r\n?/g, '\n');
+    // A CR ending a chunk may be half of a CRLF: it waits for the next chunk.
+    let chunk = this.pendingCr + text;
+    this.pendingCr = chunk.endsWith('\r') ? '\r' : '';
+    if (this.pendingCr) chunk = chunk.slice(0, -1);
+    this.buffer += chunk.replace(/\r\n?/g, '\n');
+    if (this.buffer.length > MAX_BUFFERED) throw new Error(`event stream: ${MAX_BUFFERED} characters without an event's end`);
     const out: SseEvent[] = [];
     let end: number;
     while ((end = this.buffer.indexOf('\n\n')) >= 0) {

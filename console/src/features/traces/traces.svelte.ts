@@ -141,6 +141,8 @@ export class RecentTraces {
   loading = $state(false);
   loaded = $state(false);
 
+  private key = '';
+
   /** Loads the list and returns the function that cancels the load. */
   start(query: RecentQuery, limit = 50): () => void {
     const controller = new AbortController();
@@ -148,6 +150,14 @@ export class RecentTraces {
     for (const key of ['since', 'until', 'min_ms', 'max_ms'] as const) {
       const value = query[key];
       if (value) params.set(key, value);
+    }
+    // Another query's rows must not show under this one's heading; a refresh keeps them until it answers.
+    const key = params.toString();
+    if (key !== this.key) {
+      this.key = key;
+      this.loaded = false;
+      this.messages = [];
+      this.error = null;
     }
     this.loading = true;
     api<RecentAnswer>(`traces/recent?${params}`, { signal: controller.signal })
