@@ -39,13 +39,6 @@ export class Poll<T extends { ok: true }> {
     this.controller?.abort();
   }
 
-  /** Polls another path from now on (a changed filter), keeping the last answer until the new one comes. */
-  setPath(path: string | (() => string)): void {
-    if (path === this.path) return;
-    this.path = path;
-    if (this.running) void this.refresh();
-  }
-
   /** Fetches now (after an action changed what the server holds). */
   async refresh(): Promise<void> {
     clearTimeout(this.timer);

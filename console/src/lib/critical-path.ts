@@ -82,8 +82,3 @@ export function criticalPath(tree: SpanTree): CriticalSegment[] {
   }
   return merged;
 }
-
-/** The ids of the spans that have a part on the path. */
-export function criticalSpanIds(path: readonly CriticalSegment[]): Set<string> {
-  return new Set(path.map((p) => p.span_id));
-}

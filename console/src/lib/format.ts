@@ -14,7 +14,7 @@ export function formatCount(n: number | null | undefined): string {
 }
 
 /** How long ago / how long: `42 s`, `5 min 3 s`, `2 h 10 min`, `3 d 4 h`. */
-export function formatDuration(ms: number): string {
+export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { angleOf, arcPath, memberColors, ownerAt, pointAt, ringArcs, ringChange, RING_SIZE, type RingViewIn } from './ring-geometry.js';
+import { angleOf, arcPath, memberColors, pointAt, ringArcs, ringChange, RING_SIZE, type RingViewIn } from './ring-geometry.js';
 
 const c = { cx: 100, cy: 100, r: 50 };
 const Q = RING_SIZE / 4;
@@ -41,13 +41,6 @@ test('each vnode owns the arc from the vnode before it; neighbours of one member
     ['b', 3 * Q, 3.5 * Q],
   ]);
   assert.deepEqual(ringArcs({ ...view, members: [] }, c), []);
-});
-
-test('a key belongs to the first vnode at or after it, wrapping past the top', () => {
-  assert.equal(ownerAt(view, 0.5 * Q), 'a');
-  assert.equal(ownerAt(view, Q), 'a');
-  assert.equal(ownerAt(view, 1.5 * Q), 'b');
-  assert.equal(ownerAt(view, 3.9 * Q), 'a');
 });
 
 test('a ring change names who left, who joined and each partition that moved', () => {

@@ -85,24 +85,6 @@ export function ringArcs(view: RingViewIn, c: Circle): RingArc[] {
   return arcs.map((a) => ({ ...a, d: arcPath(a.from, a.to, c) }));
 }
 
-/** The member whose vnode is the first at or after `position` (who owns a key there). */
-export function ownerAt(view: RingViewIn, position: number): string | undefined {
-  let best: { position: number; member: string } | undefined;
-  let lowest: { position: number; member: string } | undefined;
-  for (const m of view.members) {
-    for (const p of m.points) {
-      const cand = { position: p, member: m.id };
-      if (p >= position && (!best || before(cand, best))) best = cand;
-      if (!lowest || before(cand, lowest)) lowest = cand;
-    }
-  }
-  return (best ?? lowest)?.member;
-}
-
-function before(a: { position: number; member: string }, b: { position: number; member: string }): boolean {
-  return a.position < b.position || (a.position === b.position && a.member.localeCompare(b.member) < 0);
-}
-
 /** What changed between two rings: who joined or left, and which partitions changed owner. */
 export interface RingChange {
   joined: string[];
@@ -110,6 +92,7 @@ export interface RingChange {
   moved: Array<{ partition: number; from: string; to: string }>;
 }
 
+/** What changed from `prev` to `next`; nothing when there is no ring before. */
 export function ringChange(prev: RingViewIn | undefined, next: RingViewIn): RingChange {
   if (!prev) return { joined: [], left: [], moved: [] };
   const before = new Set(prev.members.map((m) => m.id));

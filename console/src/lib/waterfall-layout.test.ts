@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barLayout, extentLayout, formatDuration, layoutRows, niceStep, timeTicks, traceRange } from './waterfall-layout.js';
+import { barLayout, extentLayout, formatSpanUs, layoutRows, niceStep, timeTicks, traceRange } from './waterfall-layout.js';
 import { buildSpanTree, visibleRows, type TraceSpan } from './span-tree.js';
 
 const span = (span_id: string, parent_span_id: string | null, start_us: number, duration_us: number): TraceSpan => ({
@@ -58,18 +58,18 @@ test('ticks start at zero and label their offsets', () => {
 });
 
 test('durations read as µs, ms or s', () => {
-  assert.equal(formatDuration(0), '0 µs');
-  assert.equal(formatDuration(250), '250 µs');
-  assert.equal(formatDuration(1500), '1.5 ms');
-  assert.equal(formatDuration(1234), '1.23 ms');
-  assert.equal(formatDuration(41_800), '41.8 ms');
-  assert.equal(formatDuration(123_456), '123 ms');
-  assert.equal(formatDuration(2_250_000), '2.25 s');
-  assert.equal(formatDuration(-1500), '-1.5 ms');
+  assert.equal(formatSpanUs(0), '0 µs');
+  assert.equal(formatSpanUs(250), '250 µs');
+  assert.equal(formatSpanUs(1500), '1.5 ms');
+  assert.equal(formatSpanUs(1234), '1.23 ms');
+  assert.equal(formatSpanUs(41_800), '41.8 ms');
+  assert.equal(formatSpanUs(123_456), '123 ms');
+  assert.equal(formatSpanUs(2_250_000), '2.25 s');
+  assert.equal(formatSpanUs(-1500), '-1.5 ms');
   // With an axis step, just the decimals that step needs.
-  assert.equal(formatDuration(1200, 200), '1.2 ms');
-  assert.equal(formatDuration(1050, 50), '1.05 ms');
-  assert.equal(formatDuration(20_000, 10_000), '20 ms');
+  assert.equal(formatSpanUs(1200, 200), '1.2 ms');
+  assert.equal(formatSpanUs(1050, 50), '1.05 ms');
+  assert.equal(formatSpanUs(20_000, 10_000), '20 ms');
 });
 
 test('rows carry their bar, critical parts and duration label', () => {

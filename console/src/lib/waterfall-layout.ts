@@ -95,7 +95,7 @@ export function timeTicks(range: TimeRange, maxTicks = 5): Tick[] {
   const count = Math.floor(total / step + 1e-9);
   for (let i = 0; i <= count; i++) {
     const offset = i * step;
-    ticks.push({ offset_us: offset, fraction: total > 0 ? offset / total : 0, label: formatDuration(offset, step) });
+    ticks.push({ offset_us: offset, fraction: total > 0 ? offset / total : 0, label: formatSpanUs(offset, step) });
   }
   return ticks;
 }
@@ -105,7 +105,7 @@ export function timeTicks(range: TimeRange, maxTicks = 5): Tick[] {
  * significant digits; with it (an axis step), just the decimals that step needs, so the labels
  * of one axis read alike.
  */
-export function formatDuration(us: number, step?: number): string {
+export function formatSpanUs(us: number, step?: number): string {
   const sign = us < 0 ? '-' : '';
   const abs = Math.abs(us);
   const [unit, divisor] = abs >= 1_000_000 ? ['s', 1_000_000] : abs >= 1_000 ? ['ms', 1_000] : ['µs', 1];
@@ -134,6 +134,6 @@ export function layoutRows(rows: readonly VisibleRow[], range: TimeRange, critic
     ...row,
     bar: barLayout(row.node.span, range),
     critical: bySpan.get(row.node.span.span_id) ?? [],
-    duration: formatDuration(Math.max(0, row.node.span.duration_us)),
+    duration: formatSpanUs(Math.max(0, row.node.span.duration_us)),
   }));
 }
