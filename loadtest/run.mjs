@@ -7,7 +7,7 @@
 // to loadtest/results/RESULTS.md. Exits with k6's exit code (99 means a threshold failed).
 // Env: RTM_STATE_DIR (default <repo>/.rtm), RTM_TOOLS_DIR (default <repo>/.tools).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,10 +115,14 @@ function isAlive(pid) {
   }
 }
 
+/** The k6 the setup builds; built now (with its progress shown) the first time a load test needs it. */
 function findK6() {
   const toolsDir = process.env.RTM_TOOLS_DIR ? path.resolve(process.env.RTM_TOOLS_DIR) : path.join(repoDir, '.tools');
   const k6 = path.join(toolsDir, 'bin', process.platform === 'win32' ? 'k6.exe' : 'k6');
-  if (!fs.existsSync(k6)) throw new Error(`k6 not found at ${k6}: run \`npm run setup\``);
+  if (!fs.existsSync(k6)) {
+    const setup = spawnSync('bash', [path.join(repoDir, 'scripts', 'setup.sh'), 'k6'], { stdio: 'inherit', env: { ...process.env, RTM_SKIP_BUILD: '1' } });
+    if (setup.status !== 0 || !fs.existsSync(k6)) throw new Error(`k6 could not be built at ${k6}: see the setup's output above`);
+  }
   return k6;
 }
 

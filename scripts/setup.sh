@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Installs everything the project needs into git-ignored folders, each step skipped when
-# already done: npm packages, the Kafka broker jars (Maven Central), Jaeger and k6 (built
-# from the Go module proxy), the Prometheus text parser the tests use (PyPI), Debian's
-# Chromium for the console's browser tests (apt-get, when run as root), then builds the
-# TypeScript and the console.
+# Installs what the project needs into git-ignored folders, each step skipped when already
+# done, then builds the TypeScript and the console. What the running system needs always:
+# npm packages, the Kafka broker jars (Maven Central), Jaeger (built from the Go module
+# proxy). The rest only when asked for, so a first `npm start` builds no load tools:
+#
+#   bash scripts/setup.sh            what `npm start` needs
+#   bash scripts/setup.sh test       and what the tests need: the Prometheus text parser
+#                                    (PyPI), Debian's Chromium (apt-get, when run as root)
+#   bash scripts/setup.sh k6         and k6 (Go module proxy), for loadtest/
 #
 #   RTM_TOOLS_DIR   where tools go (default: <repo>/.tools)
 #   RTM_SKIP_BUILD  set to 1 to skip the TypeScript/console build
 #   RTM_CHROMIUM    the Chromium the browser tests drive (default /usr/bin/chromium)
 set -euo pipefail
+
+want_test=0
+want_k6=0
+for extra in "$@"; do
+  case "$extra" in
+    test) want_test=1 ;;
+    k6) want_k6=1 ;;
+    *) echo "[setup] unknown extra: $extra (test, k6)" >&2; exit 2 ;;
+  esac
+done
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="${RTM_TOOLS_DIR:-$repo/.tools}"
@@ -36,7 +50,7 @@ need npm "npm is required"
 need java "a Java 17+ runtime is required for Kafka"
 need mvn "Maven is required to fetch the Kafka jars"
 need go "Go 1.24+ is required to build Jaeger and k6"
-need python3 "Python 3 is required for the Prometheus text parser the tests use"
+if [ "$want_test" = 1 ]; then need python3 "Python 3 is required for the Prometheus text parser the tests use"; fi
 
 # Prints a line every 40 packages while `go build -v` / `go install -v` compiles, so a
 # first build that takes minutes visibly moves.
@@ -90,40 +104,45 @@ else
   step "Jaeger $JAEGER_VERSION: cached"
 fi
 
-# 4. k6
-k6_stamp="$tools/bin/.k6-version"
-if [ ! -x "$tools/bin/k6" ] || [ "$(cat "$k6_stamp" 2>/dev/null)" != "$K6_VERSION" ]; then
-  step "building k6 $K6_VERSION (first time: a few minutes)"
-  (GOBIN="$tools/bin" go install -v -trimpath "go.k6.io/k6@$K6_VERSION" 2>&1) | progress "k6"
-  [ -x "$tools/bin/k6" ] || { echo "[setup] k6 build failed" >&2; exit 1; }
-  echo "$K6_VERSION" > "$k6_stamp"
-else
-  step "k6 $K6_VERSION: cached"
+# 4. k6, for the load tests only
+if [ "$want_k6" = 1 ]; then
+  k6_stamp="$tools/bin/.k6-version"
+  if [ ! -x "$tools/bin/k6" ] || [ "$(cat "$k6_stamp" 2>/dev/null)" != "$K6_VERSION" ]; then
+    step "building k6 $K6_VERSION (first time: a few minutes)"
+    (GOBIN="$tools/bin" go install -v -trimpath "go.k6.io/k6@$K6_VERSION" 2>&1) | progress "k6"
+    [ -x "$tools/bin/k6" ] || { echo "[setup] k6 build failed" >&2; exit 1; }
+    echo "$K6_VERSION" > "$k6_stamp"
+  else
+    step "k6 $K6_VERSION: cached"
+  fi
 fi
 
-# 5. Prometheus text parser for the tests
-prom_stamp="$tools/python/.prometheus-client-version"
-if [ "$(cat "$prom_stamp" 2>/dev/null)" != "$PROM_CLIENT_VERSION" ]; then
-  step "installing prometheus-client $PROM_CLIENT_VERSION (PyPI)"
-  rm -rf "$tools/python"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$tools/python" "prometheus-client==$PROM_CLIENT_VERSION"
-  echo "$PROM_CLIENT_VERSION" > "$prom_stamp"
-else
-  step "prometheus-client $PROM_CLIENT_VERSION: cached"
-fi
+# 5-6. For the tests only: the Prometheus text parser and Chromium
+if [ "$want_test" = 1 ]; then
+  # 5. Prometheus text parser for the tests
+  prom_stamp="$tools/python/.prometheus-client-version"
+  if [ "$(cat "$prom_stamp" 2>/dev/null)" != "$PROM_CLIENT_VERSION" ]; then
+    step "installing prometheus-client $PROM_CLIENT_VERSION (PyPI)"
+    rm -rf "$tools/python"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$tools/python" "prometheus-client==$PROM_CLIENT_VERSION"
+    echo "$PROM_CLIENT_VERSION" > "$prom_stamp"
+  else
+    step "prometheus-client $PROM_CLIENT_VERSION: cached"
+  fi
 
-# 6. Chromium for the console's browser tests: Debian's package, driven by playwright-core
-# through its executablePath (a browser download does not work here). Playwright is pinned to
-# 1.64, whose bundled Chromium (156) is the major Debian serves.
-chromium="${RTM_CHROMIUM:-/usr/bin/chromium}"
-if [ -x "$chromium" ]; then
-  step "Chromium: $("$chromium" --version 2>/dev/null | head -1)"
-elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  step "installing Debian's chromium (apt-get)"
-  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }
-  [ -x "$chromium" ] || { echo "[setup] chromium did not install at $chromium" >&2; exit 1; }
-else
-  echo "[setup] no Chromium at $chromium: the console's browser tests need it (sudo apt-get install chromium, or set RTM_CHROMIUM)" >&2
+  # 6. Chromium for the console's browser tests: Debian's package, driven by playwright-core
+  # through its executablePath (a browser download does not work here). Playwright is pinned to
+  # 1.64, whose bundled Chromium (156) is the major Debian serves.
+  chromium="${RTM_CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$chromium" ]; then
+    step "Chromium: $("$chromium" --version 2>/dev/null | head -1)"
+  elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing Debian's chromium (apt-get)"
+    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }
+    [ -x "$chromium" ] || { echo "[setup] chromium did not install at $chromium" >&2; exit 1; }
+  else
+    echo "[setup] no Chromium at $chromium: the console's browser tests need it (sudo apt-get install chromium, or set RTM_CHROMIUM)" >&2
+  fi
 fi
 
 # 7. Build
