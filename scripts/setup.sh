@@ -8,6 +8,7 @@
 #   bash scripts/setup.sh test       and what the tests need: the Prometheus text parser
 #                                    (PyPI), Debian's Chromium (apt-get, when run as root)
 #   bash scripts/setup.sh k6         and k6 (Go module proxy), for loadtest/
+#   bash scripts/setup.sh centrifugo and Centrifugo (Go module proxy), the bench's baseline
 #
 #   RTM_TOOLS_DIR   where tools go (default: <repo>/.tools)
 #   RTM_SKIP_BUILD  set to 1 to skip the TypeScript/console build
@@ -16,11 +17,13 @@ set -euo pipefail
 
 want_test=0
 want_k6=0
+want_centrifugo=0
 for extra in "$@"; do
   case "$extra" in
     test) want_test=1 ;;
     k6) want_k6=1 ;;
-    *) echo "[setup] unknown extra: $extra (test, k6)" >&2; exit 2 ;;
+    centrifugo) want_centrifugo=1 ;;
+    *) echo "[setup] unknown extra: $extra (test, k6, centrifugo)" >&2; exit 2 ;;
   esac
 done
 
@@ -38,6 +41,8 @@ KAFKA_VERSION=4.1.2
 JAEGER_MODULE=github.com/jaegertracing/jaeger
 JAEGER_VERSION=v1.76.0
 K6_VERSION=v1.8.1
+# The bench's baseline: a real-time messaging server in Go (memory engine), same machine, same client.
+CENTRIFUGO_VERSION=v6.9.1
 # The Prometheus project's own parser of its text format (pure Python, no dependencies):
 # the tests read every server's /metrics with it rather than with hand-written regexes.
 PROM_CLIENT_VERSION=0.26.0
@@ -114,6 +119,19 @@ if [ "$want_k6" = 1 ]; then
     echo "$K6_VERSION" > "$k6_stamp"
   else
     step "k6 $K6_VERSION: cached"
+  fi
+fi
+
+# 4b. Centrifugo, for the bench only
+if [ "$want_centrifugo" = 1 ]; then
+  cf_stamp="$tools/bin/.centrifugo-version"
+  if [ ! -x "$tools/bin/centrifugo" ] || [ "$(cat "$cf_stamp" 2>/dev/null)" != "$CENTRIFUGO_VERSION" ]; then
+    step "building Centrifugo $CENTRIFUGO_VERSION (first time: a few minutes)"
+    (GOBIN="$tools/bin" go install -v -trimpath "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION" 2>&1) | progress "Centrifugo"
+    [ -x "$tools/bin/centrifugo" ] || { echo "[setup] Centrifugo build failed" >&2; exit 1; }
+    echo "$CENTRIFUGO_VERSION" > "$cf_stamp"
+  else
+    step "Centrifugo $CENTRIFUGO_VERSION: cached"
   fi
 fi
 

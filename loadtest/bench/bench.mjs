@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// `npm run bench`: the same k6 load (loadtest/bench/bench.js) on this project, on a plain-ws
+// floor and on Centrifugo, one after the other on this machine, step by step at rising rates.
+// Per step: offered and achieved posts/s, deliveries/s, post-to-receipt p50/p95/p99/max,
+// lost and duplicated messages, CPU seconds per process role. Appends the run to
+// loadtest/results/BENCH.md with each scenario's headline (the highest rate whose p99 stays
+// under 50 ms with nothing lost) and our ratio to each baseline; the figures go to JSON.
+//
+//   npm run bench [-- --scenarios fanout,rooms --targets rtm,floor,centrifugo --quick]
+//
+// k6 and Centrifugo are built on the first run (scripts/setup.sh k6 centrifugo).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CpuSampler } from './cpu.mjs';
+import { SCENARIOS, stepFigures, headline } from './scenarios.mjs';
+import { TARGETS } from './targets.mjs';
+import { writeBenchReport } from './report.mjs';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const toolsDir = process.env.RTM_TOOLS_DIR ?? join(repo, '.tools');
+const { values } = parseArgs({
+  options: {
+    scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
+    targets: { type: 'string', default: Object.keys(TARGETS).join(',') },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const scenarioNames = values.scenarios.split(',');
+const targetNames = values.targets.split(',');
+for (const s of scenarioNames) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}: ${Object.keys(SCENARIOS).join(', ')}`);
+for (const t of targetNames) if (!TARGETS[t]) throw new Error(`unknown target ${t}: ${Object.keys(TARGETS).join(', ')}`);
+
+const extras = ['k6', ...(targetNames.includes('centrifugo') ? ['centrifugo'] : [])];
+const setup = spawnSync('bash', [join(repo, 'scripts', 'setup.sh'), ...extras], { stdio: 'inherit', env: { ...process.env, RTM_SKIP_BUILD: '1' } });
+if (setup.status !== 0) process.exit(setup.status ?? 1);
+
+let current;
+let k6Child;
+const stopAll = async () => {
+  k6Child?.kill('SIGINT');
+  await current?.stop().catch(() => undefined);
+  current = undefined;
+};
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    console.log(`\n[bench] ${sig}: stopping`);
+    void stopAll().then(() => process.exit(130));
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'rtm-bench-'));
+const runs = [];
+try {
+  for (const name of scenarioNames) {
+    const scenario = SCENARIOS[name](values.quick);
+    for (const target of targetNames) {
+      console.log(`[bench] ${name} on ${target}: ${scenario.clients} clients, ${scenario.channels} channel(s), steps ${scenario.steps.map((s) => s.rate).join(', ')} posts/s`);
+      current = await TARGETS[target]();
+      try {
+        runs.push({ scenario: name, target, ...(await runOne(scenario, current, `${name}-${target}`)) });
+      } finally {
+        await current.stop();
+        current = undefined;
+      }
+      const r = runs.at(-1);
+      for (const s of r.steps) console.log(`[bench]   ${s.offered}/s offered, ${s.achieved}/s achieved, ${s.deliveriesPerSecond} deliveries/s, p50 ${s.p50} ms, p99 ${s.p99} ms, lost ${s.lost}, dup ${s.duplicated}`);
+      console.log(`[bench]   headline: ${headline(r.steps) ?? 'no step under 50 ms p99 with nothing lost'}`);
+    }
+  }
+} finally {
+  await stopAll();
+  rmSync(work, { recursive: true, force: true });
+}
+const path = writeBenchReport(runs, values.quick);
+console.log(`[bench] results in ${path}`);
+
+/** Lays the scenario out on the target, runs k6 with CPU sampling, and reads the step figures. */
+async function runOne(scenario, target, label) {
+  const layout = await target.prepare(scenario);
+  const runId = `${label}${Date.now().toString(36)}`.replace(/[^a-z0-9]/gi, '');
+  const planPath = join(work, `${label}.plan.json`);
+  const summaryPath = join(work, `${label}.summary.json`);
+  writeFileSync(planPath, JSON.stringify({ target: target.name, runId, steps: scenario.steps, warmupSeconds: scenario.warmupSeconds, drainSeconds: scenario.drainSeconds, ...layout }));
+  const sampler = new CpuSampler(() => [...target.processes(), ...(k6Child?.pid ? [{ role: 'k6', pid: k6Child.pid }] : [])]);
+  const startedAt = Date.now();
+  const code = await runK6(planPath, summaryPath);
+  sampler.stop();
+  if (code !== 0) console.log(`[bench]   k6 exited with ${code}`);
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
+  const k6Start = summary.setup_data?.startedAt ?? startedAt;
+  const membersPerChannel = scenario.clients / scenario.channels;
+  const steps = scenario.steps.map((step, i) => {
+    const from = k6Start + (summary.setup_data?.stepStart?.[i] ?? 0) * 1000;
+    return { ...stepFigures(summary, i, step, membersPerChannel), cpuSeconds: sampler.between(from, from + step.seconds * 1000) };
+  });
+  return { clients: scenario.clients, channels: scenario.channels, k6Exit: code, clientsReady: summary.metrics.bench_clients_ready?.values?.count ?? 0, steps };
+}
+
+function runK6(planPath, summaryPath) {
+  return new Promise((resolve) => {
+    k6Child = spawn(join(toolsDir, 'bin', 'k6'), ['run', '--quiet', '--no-usage-report', join(repo, 'loadtest', 'bench', 'bench.js')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, PLAN: planPath, SUMMARY_PATH: summaryPath },
+    });
+    k6Child.once('exit', (code) => {
+      k6Child = undefined;
+      resolve(code ?? 1);
+    });
+  });
+}

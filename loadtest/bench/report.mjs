@@ -1,0 +1,63 @@
+// BENCH.md: each run appended as a section (date, commit, machine), one table per scenario
+// with every target's steps, and the headline rates with our ratio to each baseline.
+import { execSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machine } from '../results.mjs';
+import { SCENARIOS, headlineRate, P99_BUDGET_MS } from './scenarios.mjs';
+
+const dir = fileURLToPath(new URL('../results/', import.meta.url));
+
+function commit() {
+  try {
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const cpu = (c) =>
+  Object.entries(c)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role, s]) => `${role} ${s}`)
+    .join(', ');
+
+function scenarioSection(name, runs) {
+  const s = SCENARIOS[name](false);
+  const lines = [`### ${s.title} (${runs[0].clients} clients, ${runs[0].channels} channel${runs[0].channels === 1 ? '' : 's'})`, ''];
+  lines.push('| target | offered posts/s | achieved | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | post p99 ms | lost | dup | post errors | CPU s by role (step) |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of runs) for (const st of r.steps) lines.push(`| ${r.target} | ${st.offered} | ${st.achieved} | ${st.deliveriesPerSecond} | ${st.p50} | ${st.p95} | ${st.p99} | ${st.max} | ${st.postP99} | ${st.lost} | ${st.duplicated} | ${st.postFailed} | ${cpu(st.cpuSeconds)} |`);
+  lines.push('');
+  const best = Object.fromEntries(runs.map((r) => [r.target, headlineRate(r.steps)]));
+  const words = runs.map((r) => `${r.target} ${best[r.target] ? `${best[r.target].offered} posts/s (${best[r.target].deliveriesPerSecond} deliveries/s)` : 'none'}`);
+  lines.push(`Headline (highest rate with p99 under ${P99_BUDGET_MS} ms, nothing lost): ${words.join('; ')}.`);
+  const ours = best.rtm?.offered;
+  const ratios = runs.filter((r) => r.target !== 'rtm' && best[r.target]).map((r) => `${ours ? (ours / best[r.target].offered).toFixed(2) : '0'}x ${r.target}`);
+  if (runs.some((r) => r.target === 'rtm') && ratios.length > 0) lines.push(`Ours against the baselines: ${ratios.join(', ')}.`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Appends the run to BENCH.md and writes its JSON; returns the markdown path. */
+export function writeBenchReport(runs, quick) {
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const file = `bench-${date.replace(/:/g, '-')}.json`;
+  writeFileSync(join(dir, file), JSON.stringify({ date, machine, commit: commit(), quick, runs }, null, 2));
+  const path = join(dir, 'BENCH.md');
+  if (!existsSync(path)) {
+    writeFileSync(
+      path,
+      '# Bench: this project beside a plain-ws floor and Centrifugo\n\n' +
+        'Every run of `npm run bench` appends a section: the same k6 script (`loadtest/bench/bench.js`) puts the same load on each target in turn, on the same machine, load generator included. ' +
+        'Latency is post-to-receipt as the client sees it; lost = posts accepted x members - receipts. CPU seconds are per process role over each step.\n\n',
+    );
+  }
+  const names = [...new Set(runs.map((r) => r.scenario))];
+  const body = [`## ${date} · commit ${commit()} · ${machine}${quick ? ' · quick (smoke sizes, not comparable)' : ''}`, '', `Figures: [${file}](${file})`, ''];
+  for (const n of names) body.push(scenarioSection(n, runs.filter((r) => r.scenario === n)));
+  appendFileSync(path, `${body.join('\n')}\n`);
+  return path;
+}
