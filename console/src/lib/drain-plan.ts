@@ -4,30 +4,7 @@
  * clients (packages/placement/src/regions.ts `pickGateway`): a serving gateway not under a
  * drain, in the nearest region that has one.
  */
-
-/** A gateway as `GET /admin/api/regions` reports it (servers/admin/src/region-report.ts). */
-export interface GatewayIn {
-  id: string;
-  region: string;
-  state: string;
-  alive: boolean;
-  connections: number;
-  subscriptions: number;
-  drainedByName: boolean;
-  /** Its own latest drain run, whatever asked for it. */
-  drain?: { rate: number; startedAt: number; finishedAt?: number; moved: number; remaining: number; progress: number };
-}
-
-/** A region as `GET /admin/api/regions` reports it. */
-export interface RegionIn {
-  name: string;
-  state: 'serving' | 'draining' | 'drained';
-  connections: number;
-  subscriptions: number;
-  distances: Record<string, number>;
-  gateways: GatewayIn[];
-  drain?: { rate: number; at: number; moved: number; remaining: number; progress: number; durationMs?: number };
-}
+import type { GatewayReport, RegionDrain, RegionReport } from '@rtm/protocol';
 
 /** What is drained: a whole region or one gateway. */
 export type DrainTarget = { scope: 'region'; name: string } | { scope: 'gateway'; id: string };
@@ -41,12 +18,12 @@ export interface DrainPlan {
   seconds: number;
 }
 
-function takes(g: GatewayIn, region: RegionIn | undefined): boolean {
+function takes(g: GatewayReport, region: RegionReport | undefined): boolean {
   return g.alive && g.state === 'serving' && !g.drainedByName && region?.state === 'serving';
 }
 
 /** Clients that would move, where to, and how long it takes at `rate` a second. */
-export function drainPlan(regions: readonly RegionIn[], target: DrainTarget, rate: number): DrainPlan {
+export function drainPlan(regions: readonly RegionReport[], target: DrainTarget, rate: number): DrainPlan {
   const home = target.scope === 'region' ? regions.find((r) => r.name === target.name) : regions.find((r) => r.gateways.some((g) => g.id === target.id));
   if (!home) return { clients: 0, destination: undefined, seconds: 0 };
   const leaving = target.scope === 'region' ? home.gateways : home.gateways.filter((g) => g.id === target.id);
@@ -73,8 +50,8 @@ export interface DrainProgressView {
   label: string;
 }
 
-/** The progress of a region's drain as of `now` (epoch ms). */
-export function drainProgress(drain: NonNullable<RegionIn['drain']>, state: RegionIn['state'], now: number): DrainProgressView {
+/** The progress of a region's drain as of `now` (epoch ms); only the counts and times matter here. */
+export function drainProgress(drain: Pick<RegionDrain, 'at' | 'moved' | 'remaining' | 'progress' | 'durationMs'>, state: RegionReport['state'], now: number): DrainProgressView {
   const done = state === 'drained';
   const elapsed = Math.max(1, now - drain.at);
   const rate = drain.moved / elapsed;

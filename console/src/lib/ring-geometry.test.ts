@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { angleOf, arcPath, memberColors, pointAt, ringArcs, ringChange, RING_SIZE, type RingViewIn } from './ring-geometry.js';
+import type { RingView } from '@rtm/protocol';
+import { angleOf, arcPath, memberColors, pointAt, ringArcs, ringChange, RING_SIZE } from './ring-geometry.js';
 
 const c = { cx: 100, cy: 100, r: 50 };
 const Q = RING_SIZE / 4;
@@ -19,7 +20,7 @@ test('an arc past half the ring uses the large-arc flag; a full circle is two ha
   assert.match(arcPath(Q, Q, c), /^M 100 50 A .* A /);
 });
 
-const view: RingViewIn = {
+const view: RingView = {
   epoch: 3,
   vnodes: 2,
   members: [
@@ -44,7 +45,7 @@ test('each vnode owns the arc from the vnode before it; neighbours of one member
 });
 
 test('a ring change names who left, who joined and each partition that moved', () => {
-  const next: RingViewIn = {
+  const next: RingView = {
     ...view,
     epoch: 4,
     members: [view.members[0]!, { id: 'c', partitions: [], points: [0] }],

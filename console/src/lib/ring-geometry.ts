@@ -4,17 +4,10 @@
  * belongs to the first virtual node at or after its position, so each vnode owns the arc from
  * the vnode before it up to itself.
  */
+import type { RingView } from '@rtm/protocol';
 
 /** Number of positions on the ring. */
 export const RING_SIZE = 2 ** 32;
-
-/** `GET /admin/api/ring`'s ring (packages/charm/src/ring-view.ts), plus the admin's channel counts. */
-export interface RingViewIn {
-  epoch: number;
-  vnodes: number;
-  members: Array<{ id: string; partitions: number[]; points: number[]; channels?: number }>;
-  partitions: Array<{ partition: number; owner: string; position: number }>;
-}
 
 export interface Point {
   x: number;
@@ -66,7 +59,7 @@ export interface RingArc {
  * The arcs each member owns, merged where consecutive vnodes belong to the same member (fewer
  * paths to draw). Ties in position are broken by member name, as the ring itself does.
  */
-export function ringArcs(view: RingViewIn, c: Circle): RingArc[] {
+export function ringArcs(view: RingView, c: Circle): RingArc[] {
   const points = view.members.flatMap((m) => m.points.map((position) => ({ position, member: m.id })));
   points.sort((a, b) => a.position - b.position || a.member.localeCompare(b.member));
   if (points.length === 0) return [];
@@ -93,7 +86,7 @@ export interface RingChange {
 }
 
 /** What changed from `prev` to `next`; nothing when there is no ring before. */
-export function ringChange(prev: RingViewIn | undefined, next: RingViewIn): RingChange {
+export function ringChange(prev: RingView | undefined, next: RingView): RingChange {
   if (!prev) return { joined: [], left: [], moved: [] };
   const before = new Set(prev.members.map((m) => m.id));
   const after = new Set(next.members.map((m) => m.id));

@@ -3,28 +3,10 @@
  * operator collapsed. Pure, like Jaeger UI's TraceTimelineViewer: the tree and the visible
  * rows are computed here, and the component only draws them.
  */
+import type { TraceSpan } from '@rtm/protocol';
 
-/** A timestamped event of a span, when the admin API reports any (OpenTelemetry span events). */
-export interface SpanEvent {
-  name: string;
-  /** Microseconds since the epoch. */
-  time_us: number;
-  attributes?: Record<string, string | number | boolean>;
-}
-
-/** One span as `GET messages/<channel>/<ts>/trace` returns it (times in microseconds since the epoch). */
-export interface TraceSpan {
-  span_id: string;
-  /** The `CHILD_OF` parent; null for a root. */
-  parent_span_id: string | null;
-  service: string;
-  name: string;
-  start_us: number;
-  duration_us: number;
-  /** The span's tags by key; `span.kind` is among them. */
-  attributes: Record<string, string | number | boolean>;
-  events?: SpanEvent[];
-}
+// The spans are what `GET /admin/api/messages/:channel/:ts/trace` answers; the protocol package owns their shape.
+export type { SpanEvent, TraceSpan } from '@rtm/protocol';
 
 /** A span in the tree. */
 export interface SpanNode {

@@ -3,17 +3,7 @@
  * and how long until they were served again; who joined. Built from `GET /admin/api/events`
  * (its `failovers`, attributed by packages/charm/src/failover-log.ts, and its process events).
  */
-
-/** A failover as the admin reports it. */
-export interface FailoverIn {
-  instance: string;
-  role: string;
-  graceful: boolean;
-  at: number;
-  partitions: number[];
-  takenBy: Array<{ instance: string; partitions: number[]; rebuiltAt: number }>;
-  durationMs?: number;
-}
+import type { Failover } from '@rtm/protocol';
 
 /** A process event as the admin reports it (other event types are ignored). */
 export interface ProcessEventIn {
@@ -45,7 +35,7 @@ export type TimelineEntry =
 export const TAKEOVER_WINDOW_MS = 60_000;
 
 /** The timeline of one role's servers (`channel`) as of `now`, at most `limit` entries, newest first. */
-export function takeoverTimeline(failovers: readonly FailoverIn[], events: readonly ProcessEventIn[], now: number, role = 'channel', limit = 20): TimelineEntry[] {
+export function takeoverTimeline(failovers: readonly Failover[], events: readonly ProcessEventIn[], now: number, role = 'channel', limit = 20): TimelineEntry[] {
   const entries: TimelineEntry[] = [];
   for (const f of failovers) {
     if (f.role !== role) continue;

@@ -1,28 +1,10 @@
-import type { OpsEvent, TakeoverEvent } from '@rtm/protocol';
+import type { Failover, FailoverTaker, OpsEvent, TakeoverEvent } from '@rtm/protocol';
 import type { RingPlacement } from './charm-assigner.js';
 
+// The operator API answers failovers (`GET /admin/api/events`), so the protocol package owns their shape.
+export type { Failover, FailoverTaker } from '@rtm/protocol';
+
 type ProcessEvent = Extract<OpsEvent, { type: 'process_started' | 'process_exited' }>;
-
-/** A server that took some of a lost server's partitions, and when it served them. */
-export interface FailoverTaker {
-  instance: string;
-  partitions: number[];
-  rebuiltAt: number;
-}
-
-/** A partition-owning server that exited (or stopped), and who took its partitions over. */
-export interface Failover {
-  instance: string;
-  role: string;
-  graceful: boolean;
-  /** When the launcher saw the process exit. */
-  at: number;
-  /** What it owned in the last placement made at or before its exit, ascending. */
-  partitions: number[];
-  takenBy: FailoverTaker[];
-  /** From the exit to the last of its partitions being served again; absent while pending. */
-  durationMs?: number;
-}
 
 /** Settings of {@link attributeFailovers}. */
 export interface FailoverOptions {

@@ -1,29 +1,9 @@
 import { HashRing, partitionKey, ringHash } from './hash-ring.js';
 import type { RingPlacement } from './charm-assigner.js';
+import type { RingView } from '@rtm/protocol';
 
-/** One member of the ring as an operator sees it. */
-export interface RingViewMember {
-  id: string;
-  /** Partitions of the viewed topic it owns, ascending. */
-  partitions: number[];
-  /** Ring positions (0 .. 2^32-1) of its virtual nodes, by replica number. */
-  points: number[];
-}
-
-/** One partition of the viewed topic: who owns it and where it sits on the ring. */
-export interface RingViewPartition {
-  partition: number;
-  owner: string;
-  position: number;
-}
-
-/** A placement laid out for drawing: every virtual node and partition with its position. */
-export interface RingView {
-  epoch: number;
-  vnodes: number;
-  members: RingViewMember[];
-  partitions: RingViewPartition[];
-}
+// The operator API answers these views (`GET /admin/api/ring`), so the protocol package owns their shape.
+export type { RingView, RingViewMember, RingViewPartition } from '@rtm/protocol';
 
 /**
  * The ring of one placement as seen for `topic`: positions come from the same {@link HashRing}

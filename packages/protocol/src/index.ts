@@ -7,3 +7,4 @@ export * from './web-api.js';
 export * from './reactions.js';
 export * from './objects.js';
 export * from './since.js';
+export type * from './operator-api.js';

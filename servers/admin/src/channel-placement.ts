@@ -5,7 +5,7 @@
  */
 import { TOPICS, keyPartition } from '@rtm/bus';
 import type { DirectoryView } from '@rtm/directory';
-import type { RingView, RingViewMember } from '@rtm/charm';
+import type { RingMemberWithChannels, RingView } from '@rtm/protocol';
 
 /** Which channel server owns a channel, and where its partition sits on the ring. */
 export interface ChannelPlacement {
@@ -17,9 +17,6 @@ export interface ChannelPlacement {
   /** The partition's ring position (0 .. 2^32-1), as in the ring view's `partitions`. */
   position: number;
 }
-
-/** A ring member with how many channels of the directory its partitions hold. */
-export type RingMemberWithChannels = RingViewMember & { channels: number };
 
 /**
  * The placement of `channel` in `ring`. The partition count is the ring's own (its

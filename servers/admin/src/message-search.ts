@@ -2,31 +2,9 @@
  * Jaeger's answers to the searches for posts' root spans, turned into one summary per
  * message: which message, when it was posted, its end-to-end time and hops. Pure.
  */
-import { isTs } from '@rtm/protocol';
+import { isTs, type MessageSearchResult, type MessageSummary } from '@rtm/protocol';
 import { messageHops, messageRoot, tracesOfJaegerAnswer, type JaegerTraceSpans } from './message-trace.js';
 import type { MessageSearch } from './message-search-request.js';
-
-/** One message found by a search. */
-export interface MessageSummary {
-  channel: string;
-  ts: string;
-  trace_id: string;
-  /** When the root span (the post accepted) started, epoch ms. */
-  started: number;
-  end_to_end_ms: number;
-  /** As {@link messageHops}: they add up to `end_to_end_ms`. */
-  hops: Record<string, number>;
-  /** How many spans the trace has. */
-  spans: number;
-  /** The services that recorded them, sorted. */
-  services: string[];
-}
-
-/** What a search found, and how many distinct traces Jaeger gave to look through. */
-export interface MessageSearchResult {
-  messages: MessageSummary[];
-  searched: number;
-}
 
 /**
  * A message's summary from its trace; undefined when the trace's root does not say which

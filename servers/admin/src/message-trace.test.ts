@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { messageHops, messageRoot, spansOfJaegerTrace, type TraceSpan } from './message-trace.js';
+import type { TraceSpan } from '@rtm/protocol';
+import { messageHops, messageRoot, spansOfJaegerTrace } from './message-trace.js';
 import { T, jaegerTrace } from './message-trace.fixture.js';
 
 const sum = (hops: Record<string, number>) => Math.round(Object.values(hops).reduce((a, b) => a + b, 0) * 1000) / 1000;

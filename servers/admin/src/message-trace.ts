@@ -2,26 +2,8 @@
  * A message's trace as Jaeger's query API returns it (`GET /api/traces/<id>`, or many from a
  * search), turned into plain spans and the hops of the message's path. Pure: JSON in, rows out.
  */
-
-/** One span of a message's trace (times in microseconds since the epoch). */
-export interface TraceSpan {
-  span_id: string;
-  /** The `CHILD_OF` reference; null for the trace's root. */
-  parent_span_id: string | null;
-  service: string;
-  name: string;
-  start_us: number;
-  duration_us: number;
-  /** The span's tags (`span.kind` among them) by key. */
-  attributes: Record<string, string | number | boolean>;
-}
-
-/** Where a message spent its time, in milliseconds; the hops partition `end_to_end_ms`. */
-export interface MessageHops {
-  hops: Record<string, number>;
-  /** From the root span's start (the post accepted) to the end of the last `gateway.push`. */
-  end_to_end_ms: number;
-}
+// The spans and hops are what the trace route answers, so the protocol package owns their shape.
+import type { TraceSpan, MessageHops } from '@rtm/protocol';
 
 interface JaegerSpan {
   traceID?: unknown;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { ClientMessageFrame } from '@rtm/protocol';
+import { ClientMessageFrame, type EventsAnswer, type RingAnswer } from '@rtm/protocol';
 import type { OperatorApiOptions } from './operator-options.js';
 import { ChannelSpread, membersWithChannels, placeChannel } from './channel-placement.js';
 
@@ -19,7 +19,7 @@ export function clusterRoutes(o: Pick<OperatorApiOptions, 'placement' | 'directo
     const ring = o.ops.ring();
     if (!ring) return void res.status(404).json(NO_RING);
     const counts = spread.counts(ring.partitions.length);
-    res.json({ ok: true, ring: { ...ring, members: membersWithChannels(ring, counts.perPartition) }, channelCount: counts.channels });
+    res.json({ ok: true, ring: { ...ring, members: membersWithChannels(ring, counts.perPartition) }, channelCount: counts.channels } satisfies RingAnswer);
   });
 
   r.get('/channels/:id/placement', (req, res) => {
@@ -37,7 +37,7 @@ export function clusterRoutes(o: Pick<OperatorApiOptions, 'placement' | 'directo
 
   r.get('/events', (req, res) => {
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 200) || 200));
-    res.json({ ok: true, events: o.ops.recent(limit), failovers: o.ops.failovers() });
+    res.json({ ok: true, events: o.ops.recent(limit), failovers: o.ops.failovers() } satisfies EventsAnswer);
   });
   return r;
 }

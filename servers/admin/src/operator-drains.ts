@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { drainKey } from '@rtm/protocol';
+import { drainKey, type RegionsAnswer } from '@rtm/protocol';
 import { pickGateway } from '@rtm/placement';
 import { regionReports } from './region-report.js';
 import { WebArgs } from './web-args.js';
@@ -9,7 +9,7 @@ import type { OperatorApiOptions } from './operator-options.js';
 export function drainRoutes(o: Pick<OperatorApiOptions, 'placement' | 'directory' | 'defaultDrainRate'>): Router {
   const r = Router();
   const drainRate = (req: Request): number => new WebArgs(req.body ?? {}).int('rate', { min: 1, max: 1_000_000, fallback: o.defaultDrainRate });
-  const regionsBody = () => ({ ok: true, regions: regionReports(o.placement), distances: o.placement.regions.pairs() });
+  const regionsBody = (): RegionsAnswer => ({ ok: true, regions: regionReports(o.placement), distances: o.placement.regions.pairs() });
   const gatewaysOf = (region: string) => o.placement.instances.list().filter((i) => i.role === 'gateway' && i.region === region);
 
   r.get('/regions', (_req, res) => {

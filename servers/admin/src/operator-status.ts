@@ -1,17 +1,8 @@
 import { Router } from 'express';
 import { TOPICS, type Bus } from '@rtm/bus';
+import type { OperatorStatusReport } from '@rtm/protocol';
 import { CachedCheck } from './cached-check.js';
 import type { ScrapeReport } from './cluster-metrics/scraper.js';
-
-/** What `GET /admin/api/status` answers: what is wrong, for the console's banners. */
-export interface OperatorStatusReport {
-  ok: true;
-  kafka: { ok: boolean; detail?: string };
-  /** `configured: false` (and `ok: false`) when the admin server was given no Jaeger. */
-  jaeger: { ok: boolean; configured: boolean; detail?: string };
-  /** The last metrics scrape round: instances that answered and that did not. */
-  metrics: { ok: number; failed: number; lastScrapeAt?: number };
-}
 
 /** The checks behind the status, injectable so tests need no Kafka or Jaeger. */
 export interface OperatorStatusChecks {

@@ -1,7 +1,8 @@
 import { Router } from 'express';
+import type { RecentMessagesAnswer } from '@rtm/protocol';
 import { jaegerSearchUrls, parseMessageSearch } from './message-search-request.js';
 import { failureReason } from './failure-reason.js';
-import { summariseMessages, type MessageSearchResult } from './message-search.js';
+import { summariseMessages } from './message-search.js';
 
 /** Where recent messages' traces are searched. */
 export interface MessageTraceSearchOptions {
@@ -16,7 +17,7 @@ export interface MessageTraceSearchOptions {
 
 /** The answer to a search, or the error with its HTTP status and what went wrong. */
 export type MessageSearchAnswer =
-  | ({ ok: true } & MessageSearchResult)
+  | RecentMessagesAnswer
   | { ok: false; status: 400 | 503; error: 'invalid_arguments' | 'service_unavailable'; detail: string };
 
 const JAEGER_TIMEOUT_MS = 5_000;

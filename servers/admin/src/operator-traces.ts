@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { isTs } from '@rtm/protocol';
+import { isTs, type MessageTraceAnswer as MessageTraceFound } from '@rtm/protocol';
 import { RequestFailed, type ChannelLink } from '@rtm/rpc';
 import type { ChannelLogReader } from '@rtm/catch-up';
-import { messageHops, spansOfJaegerTrace, type MessageHops, type TraceSpan } from './message-trace.js';
+import { messageHops, spansOfJaegerTrace } from './message-trace.js';
 
 /** Where a message's trace id and its trace are found. */
 export interface MessageTraceSources {
@@ -17,7 +17,7 @@ export interface MessageTraceSources {
 
 /** The answer for one message, or the error and its HTTP status. */
 export type MessageTraceAnswer =
-  | ({ ok: true; trace_id: string; spans: TraceSpan[] } & MessageHops)
+  | MessageTraceFound
   | { ok: false; status: 400 | 404 | 503; error: 'invalid_arguments' | 'message_not_found' | 'trace_not_found' | 'service_unavailable' };
 
 const TRACE_ID = /^[0-9a-f]{32}$/;

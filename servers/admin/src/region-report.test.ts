@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InstanceRecord } from '@rtm/protocol';
+import type { InstanceRecord, RegionReport } from '@rtm/protocol';
 import { INSTANCE_STALE_MS, PlacementFixture, gatewayRecord, type GatewayHeartbeat } from '@rtm/placement';
-import { regionReports, type RegionReport } from './region-report.js';
+import { regionReports } from './region-report.js';
 
 const DISTANCES = 'us-east/eu-west=75,eu-west/ap-south=120';
 const STALE_HEARTBEAT = { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1_000 };

@@ -1,45 +1,6 @@
 import type { DirectoryView } from '@rtm/directory';
-import type { DrainEntry } from '@rtm/protocol';
+import type { DrainProgress, GatewayReport, RegionReport } from '@rtm/protocol';
 import type { InstanceView, Placement } from '@rtm/placement';
-
-/** One gateway as the operator API reports it. */
-export interface GatewayReport {
-  id: string;
-  region: string;
-  /** serving, draining or drained; starting, stopping or lost around those. */
-  state: string;
-  alive: boolean;
-  connections: number;
-  subscriptions: number;
-  /** The gateway's own drain (not its region's), if any. */
-  drainedByName: boolean;
-  drain: DrainProgress | undefined;
-}
-
-/** How far a drain has come. */
-export interface DrainProgress {
-  rate: number;
-  startedAt: number;
-  finishedAt: number | undefined;
-  /** Clients sent elsewhere so far. */
-  moved: number;
-  /** Clients still connected. */
-  remaining: number;
-  /** moved / (moved + remaining), from 0 to 1. */
-  progress: number;
-}
-
-/** One region as the operator API reports it. */
-export interface RegionReport {
-  name: string;
-  state: 'serving' | 'draining' | 'drained';
-  drain: (DrainEntry & { progress: number; moved: number; remaining: number; durationMs: number | undefined }) | undefined;
-  connections: number;
-  subscriptions: number;
-  /** Distance to every other known region. */
-  distances: Record<string, number>;
-  gateways: GatewayReport[];
-}
 
 function gatewayReport(g: InstanceView, view: DirectoryView): GatewayReport {
   const st = g.stats;

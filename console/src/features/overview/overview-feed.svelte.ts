@@ -1,18 +1,7 @@
+import type { ClusterHeadline } from '@rtm/protocol';
 import { api } from '../../api';
 import { openStream, type StreamState } from '../../stream';
 import { LiveSeries } from '../../lib/live-series';
-
-/** A `snapshot` event of `GET /admin/api/stream` (servers/admin/src/cluster-metrics/cluster-headline.ts). */
-export interface ClusterHeadline {
-  at: number;
-  scrape: { ok: number; failed: number };
-  messagesPerSecond: number | null;
-  deliveriesPerSecond: number | null;
-  connections: number | null;
-  endToEndP99Seconds: { last1s: number | null; last10s: number | null };
-  hopP99Seconds: Record<string, { last1s: number | null; last10s: number | null }>;
-  consumerLag: Record<string, number>;
-}
 
 type Point = number | null;
 interface MetricAnswer {

@@ -1,6 +1,7 @@
+import type { EventsAnswer, RingAnswer } from '@rtm/protocol';
 import { Poll } from '../../poll.svelte';
-import { memberColors, ringChange, type RingChange, type RingViewIn } from '../../lib/ring-geometry';
-import { takeoverTimeline, type FailoverIn, type ProcessEventIn, type TimelineEntry } from '../../lib/takeover-timeline';
+import { memberColors, ringChange, type RingChange } from '../../lib/ring-geometry';
+import { takeoverTimeline, type TimelineEntry } from '../../lib/takeover-timeline';
 
 interface MetricByInstance {
   ok: true;
@@ -20,15 +21,15 @@ export interface MemberFigures {
  * moved, and each member's colour, so a member keeps it across rings.
  */
 export class RingFeed {
-  readonly ring = new Poll<{ ok: true; ring: RingViewIn; channelCount?: number }>('ring', 2_000);
-  readonly events = new Poll<{ ok: true; events: ProcessEventIn[]; failovers: FailoverIn[] }>('events?limit=500', 3_000);
+  readonly ring = new Poll<RingAnswer>('ring', 2_000);
+  readonly events = new Poll<EventsAnswer>('events?limit=500', 3_000);
   private readonly posted = new Poll<MetricByInstance>('metrics?name=rtm_messages_posted_total&by=instance', 5_000);
   private readonly lag = new Poll<MetricByInstance>('metrics?name=messaging_kafka_consumer_lag&by=instance', 5_000);
 
   /** The ring before the current one, and what changed between them (cleared a few seconds later). */
   change = $state<RingChange | undefined>(undefined);
   colors = $state(new Map<string, string>());
-  private current: RingViewIn | undefined;
+  private current: RingAnswer['ring'] | undefined;
   private changeTimer: ReturnType<typeof setTimeout> | undefined;
 
   start(): () => void {
@@ -40,7 +41,7 @@ export class RingFeed {
   }
 
   /** The current ring. */
-  get view(): RingViewIn | undefined {
+  get view(): RingAnswer['ring'] | undefined {
     return this.ring.data?.ring;
   }
 
@@ -54,7 +55,7 @@ export class RingFeed {
   }
 
   /** Takes note of a new ring (call from an effect): what moved since the one before, and colours for newcomers. */
-  adopt(next: RingViewIn): void {
+  adopt(next: RingAnswer['ring']): void {
     if (next.epoch === this.current?.epoch) return;
     const previous = this.current;
     this.current = next;

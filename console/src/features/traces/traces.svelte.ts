@@ -1,35 +1,5 @@
+import type { MessageSummary, MessageTraceAnswer, RecentMessagesAnswer } from '@rtm/protocol';
 import { api, ApiError } from '../../api';
-import type { TraceSpan } from '../../lib/span-tree';
-
-/** `GET messages/<channel>/<ts>/trace`. */
-export interface MessageTraceAnswer {
-  ok: true;
-  trace_id: string;
-  spans: TraceSpan[];
-  /** Milliseconds per named hop; they add up to `end_to_end_ms`. */
-  hops: Record<string, number>;
-  end_to_end_ms: number;
-}
-
-/** One message of `GET traces/recent`. */
-export interface RecentMessage {
-  channel: string;
-  ts: string;
-  trace_id: string;
-  /** Epoch ms of the post. */
-  started: number;
-  end_to_end_ms: number;
-  hops: Record<string, number>;
-  /** How many spans its trace has. */
-  spans: number;
-  services: string[];
-}
-
-interface RecentAnswer {
-  ok: true;
-  messages: RecentMessage[];
-  searched: number;
-}
 
 /** What `traces/recent` is asked: the order and, from a latency heatmap cell, a window and a band. */
 export interface RecentQuery {
@@ -135,7 +105,7 @@ export class MessageTrace {
 
 /** The recent messages' list for a query, loaded while started. */
 export class RecentTraces {
-  messages = $state.raw<RecentMessage[]>([]);
+  messages = $state.raw<MessageSummary[]>([]);
   searched = $state(0);
   error = $state<string | null>(null);
   loading = $state(false);
@@ -160,7 +130,7 @@ export class RecentTraces {
       this.error = null;
     }
     this.loading = true;
-    api<RecentAnswer>(`traces/recent?${params}`, { signal: controller.signal })
+    api<RecentMessagesAnswer>(`traces/recent?${params}`, { signal: controller.signal })
       .then((answer) => {
         this.messages = answer.messages;
         this.searched = answer.searched;

@@ -1,4 +1,5 @@
 import { mergeAll, summarize } from '@rtm/histogram';
+import type { ClusterHeadline, RecentP99 } from '@rtm/protocol';
 import { queryMetric, type HistogramGroup } from './metric-query.js';
 import type { MetricWindow } from './metric-window.js';
 
@@ -10,32 +11,6 @@ export const HEADLINE_METRICS = {
   hops: 'rtm_message_hop_duration_seconds',
   lag: 'messaging_kafka_consumer_lag',
 } as const;
-
-/** A p99 over the last second and over the last ten, in seconds; null without samples. */
-export interface RecentP99 {
-  last1s: number | null;
-  last10s: number | null;
-}
-
-/** One `snapshot` event of `/admin/api/stream`: the cluster's figures for one second. */
-export interface ClusterHeadline {
-  /** Start of the second, epoch ms. */
-  at: number;
-  /** Instances whose snapshot of this second came in, and those that failed or timed out. */
-  scrape: { ok: number; failed: number };
-  /** Messages sequenced by the channel servers that second. */
-  messagesPerSecond: number | null;
-  /** Frames the gateways wrote to client sockets that second. */
-  deliveriesPerSecond: number | null;
-  /** Open client sessions over every gateway. */
-  connections: number | null;
-  /** Post accepted to socket write, merged over every gateway. */
-  endToEndP99Seconds: RecentP99;
-  /** The same for every hop of a message (`publish_to_channel`, ...). */
-  hopP99Seconds: Record<string, RecentP99>;
-  /** Records behind, summed over the partitions of each consumer group. */
-  consumerLag: Record<string, number>;
-}
 
 function recentP99(g: HistogramGroup): RecentP99 {
   const last = g.points[g.points.length - 1];
