@@ -20,6 +20,14 @@ import { SCENARIOS, stepFigures, headline } from './scenarios.mjs';
 import { TARGETS } from './targets.mjs';
 import { writeBenchReport } from './report.mjs';
 
+/** Sockets each k6 VU holds: one runtime per socket would make k6 the bottleneck. */
+const SOCKETS_PER_VU = 50;
+/** The clients' latency histogram bounds, as bench.js has them. */
+const LATENCY_BOUNDS_MS = [
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 100, 125, 150, 175, 200, 250, 300, 400, 500, 750, 1000,
+  1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000,
+];
+
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const toolsDir = process.env.RTM_TOOLS_DIR ?? join(repo, '.tools');
 const { values } = parseArgs({
@@ -84,31 +92,69 @@ async function runOne(scenario, target, label) {
   const runId = `${label}${Date.now().toString(36)}`.replace(/[^a-z0-9]/gi, '');
   const planPath = join(work, `${label}.plan.json`);
   const summaryPath = join(work, `${label}.summary.json`);
-  writeFileSync(planPath, JSON.stringify({ target: target.name, runId, steps: scenario.steps, warmupSeconds: scenario.warmupSeconds, drainSeconds: scenario.drainSeconds, ...layout }));
+  writeFileSync(planPath, JSON.stringify({ target: target.name, runId, steps: scenario.steps, warmupSeconds: scenario.warmupSeconds, drainSeconds: scenario.drainSeconds, socketsPerVu: SOCKETS_PER_VU, ...layout }));
   const sampler = new CpuSampler(() => [...target.processes(), ...(k6Child?.pid ? [{ role: 'k6', pid: k6Child.pid }] : [])]);
   const startedAt = Date.now();
-  const code = await runK6(planPath, summaryPath);
+  const { code, reports } = await runK6(planPath, summaryPath);
   sampler.stop();
   if (code !== 0) console.log(`[bench]   k6 exited with ${code}`);
   const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
   const k6Start = summary.setup_data?.startedAt ?? startedAt;
+  const firstStepAt = k6Start + scenario.warmupSeconds * 1000;
   const membersPerChannel = scenario.clients / scenario.channels;
   const steps = scenario.steps.map((step, i) => {
     const from = k6Start + (summary.setup_data?.stepStart?.[i] ?? 0) * 1000;
-    return { ...stepFigures(summary, i, step, membersPerChannel), cpuSeconds: sampler.between(from, from + step.seconds * 1000) };
+    return { ...stepFigures(summary, i, step, membersPerChannel, mergeTallies(reports, i), LATENCY_BOUNDS_MS), cpuSeconds: sampler.between(from, from + step.seconds * 1000) };
   });
-  return { clients: scenario.clients, channels: scenario.channels, k6Exit: code, clientsReady: summary.metrics.bench_clients_ready?.values?.count ?? 0, steps };
+  if (process.env.BENCH_DEBUG) for (const r of reports) console.log(`[bench]   vu ${r.vu}: ${r.ready}/${r.sockets} ready at ${r.lastReadyAt - firstStepAt} ms, received ${r.steps.map((t) => t.received).join('/')}`);
+  const clientsReady = reports.reduce((n, r) => n + r.ready, 0);
+  const readyInTime = reports.every((r) => r.ready === r.sockets && r.lastReadyAt <= firstStepAt);
+  if (!readyInTime) console.log(`[bench]   warning: only ${clientsReady} of ${scenario.clients} clients were ready before the first step; their misses count as lost`);
+  return { clients: scenario.clients, channels: scenario.channels, k6Exit: code, clientsReady, readyInTime, steps };
 }
 
+/** Every VU's tallies of step `i`, added up. */
+function mergeTallies(reports, i) {
+  const out = { received: 0, duplicated: 0, maxMs: 0, counts: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0) };
+  for (const r of reports) {
+    const t = r.steps[i];
+    if (!t) continue;
+    out.received += t.received;
+    out.duplicated += t.duplicated;
+    out.maxMs = Math.max(out.maxMs, t.maxMs);
+    t.counts.forEach((c, b) => (out.counts[b] += c));
+  }
+  return out;
+}
+
+/** Runs k6; the clients' `BENCH {...}` log lines are collected, everything else it logs is shown. */
 function runK6(planPath, summaryPath) {
   return new Promise((resolve) => {
-    k6Child = spawn(join(toolsDir, 'bin', 'k6'), ['run', '--quiet', '--no-usage-report', join(repo, 'loadtest', 'bench', 'bench.js')], {
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const reports = [];
+    k6Child = spawn(join(toolsDir, 'bin', 'k6'), ['run', '--quiet', '--no-usage-report', '--log-format', 'json', join(repo, 'loadtest', 'bench', 'bench.js')], {
+      stdio: ['ignore', 'inherit', 'pipe'],
       env: { ...process.env, PLAN: planPath, SUMMARY_PATH: summaryPath },
+    });
+    let buffer = '';
+    k6Child.stderr.setEncoding('utf8');
+    k6Child.stderr.on('data', (chunk) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        let msg = line;
+        try {
+          msg = JSON.parse(line).msg ?? line;
+        } catch {
+          // not a JSON log line: shown as it is
+        }
+        if (msg.startsWith('BENCH ')) reports.push(JSON.parse(msg.slice(6)));
+        else if (msg.trim()) console.log(`[k6] ${msg}`);
+      }
     });
     k6Child.once('exit', (code) => {
       k6Child = undefined;
-      resolve(code ?? 1);
+      resolve({ code: code ?? 1, reports });
     });
   });
 }

@@ -1,4 +1,5 @@
-// What each bench scenario asks of a target, and the figures read from k6's summary per step.
+// What each bench scenario asks of a target, and the figures read per step.
+import { quantile } from '@rtm/histogram';
 
 /** The target's p99 must stay under this for a step to count in the headline. */
 export const P99_BUDGET_MS = 50;
@@ -13,7 +14,7 @@ export const SCENARIOS = {
     channels: 1,
     clients: quick ? 200 : 2_000,
     steps: quick ? steps([5, 20], 5) : steps([5, 10, 25, 50], 15),
-    warmupSeconds: quick ? 8 : 20,
+    warmupSeconds: quick ? 8 : 25,
     drainSeconds: 5,
   }),
   /** Many small channels, posts from many tokens: the post path. */
@@ -22,19 +23,23 @@ export const SCENARIOS = {
     channels: quick ? 20 : 100,
     clients: quick ? 200 : 1_000,
     steps: quick ? steps([50, 200], 5) : steps([100, 300, 1_000, 3_000], 15),
-    warmupSeconds: quick ? 8 : 20,
+    warmupSeconds: quick ? 8 : 25,
     drainSeconds: 5,
   }),
 };
 
 const round = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
-/** One step's figures from the k6 summary: rates, latency, and what was lost or repeated. */
-export function stepFigures(summary, i, step, membersPerChannel) {
+/**
+ * One step's figures: what was sent from the k6 summary, what was received from the clients'
+ * merged tallies (`tally`: received, duplicated, maxMs, counts over LATENCY_BOUNDS_MS).
+ */
+export function stepFigures(summary, i, step, membersPerChannel, tally, bounds) {
   const m = (name) => summary.metrics[`${name}{step:${i}}`]?.values ?? {};
   const sent = m('bench_sent').count ?? 0;
-  const received = m('bench_received').count ?? 0;
-  const lat = m('bench_latency_ms');
+  const received = tally.received;
+  const h = { boundaries: bounds, counts: tally.counts };
+  const lat = received === 0 ? {} : { med: quantile(h, 0.5), 'p(95)': quantile(h, 0.95), 'p(99)': quantile(h, 0.99), max: tally.maxMs };
   const post = m('bench_post_ms');
   return {
     offered: step.rate,
@@ -49,7 +54,7 @@ export function stepFigures(summary, i, step, membersPerChannel) {
     sent,
     received,
     lost: Math.max(0, Math.round(sent * membersPerChannel - received)),
-    duplicated: m('bench_duplicated').count ?? 0,
+    duplicated: tally.duplicated,
     postFailed: m('bench_post_failed').count ?? 0,
   };
 }
