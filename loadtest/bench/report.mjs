@@ -26,13 +26,13 @@ const cpu = (c) =>
 function scenarioSection(name, runs) {
   const s = SCENARIOS[name](false);
   const lines = [`### ${s.title} (${runs[0].clients} clients, ${runs[0].channels} channel${runs[0].channels === 1 ? '' : 's'})`, ''];
-  lines.push('| target | offered posts/s | achieved | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | post p99 ms | lost | dup | post errors | CPU s by role (step) |');
+  lines.push('| target | offered posts/s | achieved | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | post p99 ms | missing | dup | post errors | CPU s by role (step) |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of runs) for (const st of r.steps) lines.push(`| ${r.target} | ${st.offered} | ${st.achieved} | ${st.deliveriesPerSecond} | ${st.p50} | ${st.p95} | ${st.p99} | ${st.max} | ${st.postP99} | ${st.lost} | ${st.duplicated} | ${st.postFailed} | ${cpu(st.cpuSeconds)} |`);
   lines.push('');
   const best = Object.fromEntries(runs.map((r) => [r.target, headlineRate(r.steps)]));
   const words = runs.map((r) => `${r.target} ${best[r.target] ? `${best[r.target].offered} posts/s (${best[r.target].deliveriesPerSecond} deliveries/s)` : 'none'}`);
-  lines.push(`Headline (highest rate with p99 under ${P99_BUDGET_MS} ms, nothing lost): ${words.join('; ')}.`);
+  lines.push(`Headline (highest rate fully served with p99 under ${P99_BUDGET_MS} ms, nothing missing): ${words.join('; ')}.`);
   const ours = best.rtm?.offered;
   const ratios = runs.filter((r) => r.target !== 'rtm' && best[r.target]).map((r) => `${ours ? (ours / best[r.target].offered).toFixed(2) : '0'}x ${r.target}`);
   if (runs.some((r) => r.target === 'rtm') && ratios.length > 0) lines.push(`Ours against the baselines: ${ratios.join(', ')}.`);
@@ -52,7 +52,7 @@ export function writeBenchReport(runs, quick) {
       path,
       '# Bench: this project beside a plain-ws floor and Centrifugo\n\n' +
         'Every run of `npm run bench` appends a section: the same k6 script (`loadtest/bench/bench.js`) puts the same load on each target in turn, on the same machine, load generator included. ' +
-        'Latency is post-to-receipt as the client sees it; lost = posts accepted x members - receipts. CPU seconds are per process role over each step.\n\n',
+        'Latency is post-to-receipt as the client sees it; missing = posts accepted x members - receipts by the end of the run (a few seconds after the last step): late or lost. CPU seconds are per process role over each step; a step\'s deliveries/s counts receipts of that step\'s messages, whenever they arrived.\n\n',
     );
   }
   const names = [...new Set(runs.map((r) => r.scenario))];

@@ -14,7 +14,7 @@ export const SCENARIOS = {
     channels: 1,
     clients: quick ? 200 : 2_000,
     steps: quick ? steps([5, 20], 5) : steps([5, 10, 25, 50], 15),
-    warmupSeconds: quick ? 8 : 25,
+    warmupSeconds: quick ? 8 : 30,
     drainSeconds: 5,
   }),
   /** Many small channels, posts from many tokens: the post path. */
@@ -23,7 +23,7 @@ export const SCENARIOS = {
     channels: quick ? 20 : 100,
     clients: quick ? 200 : 1_000,
     steps: quick ? steps([50, 200], 5) : steps([100, 300, 1_000, 3_000], 15),
-    warmupSeconds: quick ? 8 : 25,
+    warmupSeconds: quick ? 8 : 30,
     drainSeconds: 5,
   }),
 };

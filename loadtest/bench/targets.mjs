@@ -3,6 +3,7 @@
 // history and recovery on). Each starts on free ports, lays out a scenario's clients and
 // channels, names its processes by role (for CPU seconds) and stops everything it started.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,9 @@ export async function startFloor() {
 /** Centrifugo v6, memory engine, every channel with history and recovery, clients allowed without a token. */
 export async function startCentrifugo() {
   const dir = mkdtempSync(join(tmpdir(), 'rtm-bench-centrifugo-'));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  // A port the kernel just handed out and took back: a random one can collide with an
+  // ephemeral port in use, and Centrifugo then exits right after saying it serves.
+  const port = await freePort();
   const apiKey = `bench-${Math.random().toString(36).slice(2)}`;
   const config = {
     // Info logs nothing per message; its 'serving websocket' line says the server is ready.
@@ -128,6 +131,15 @@ export async function startCentrifugo() {
     throw err;
   }
   const { child } = started;
+  // Its log is kept, and shown if it stops before the bench stops it.
+  let log = '';
+  const keep = (chunk) => (log = (log + chunk).slice(-20_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`[bench] Centrifugo exited (${code ?? signal}) during the run:\n${log.slice(-3_000)}`);
+  });
+  let stopping = false;
   return {
     name: 'centrifugo',
     processes: () => [{ role: 'centrifugo', pid: child.pid }],
@@ -136,10 +148,22 @@ export async function startCentrifugo() {
       return { channels, clients: layout(channels, s.clients), centrifugo: { wsUrl: `ws://127.0.0.1:${port}/connection/websocket`, apiUrl: `http://127.0.0.1:${port}/api`, apiKey } };
     },
     async stop() {
+      stopping = true;
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export const TARGETS = { rtm: startRtm, floor: startFloor, centrifugo: startCentrifugo };
