@@ -19,6 +19,7 @@ import { CpuSampler } from './cpu.mjs';
 import { SCENARIOS, stepFigures, headline } from './scenarios.mjs';
 import { TARGETS } from './targets.mjs';
 import { writeBenchReport } from './report.mjs';
+import { writeProfiles } from './profiles.mjs';
 
 /** Sockets each k6 VU holds: one runtime per socket would make k6 the bottleneck. */
 const SOCKETS_PER_VU = 50;
@@ -35,6 +36,9 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
     targets: { type: 'string', default: Object.keys(TARGETS).join(',') },
     quick: { type: 'boolean', default: false },
+    // CPU profiles of this project's servers (node --cpu-prof), summarised per role into
+    // loadtest/results/profiles/; the figures of a profiled run are not comparable.
+    profile: { type: 'boolean', default: false },
   },
 });
 const scenarioNames = values.scenarios.split(',');
@@ -67,13 +71,17 @@ try {
     const scenario = SCENARIOS[name](values.quick);
     for (const target of targetNames) {
       console.log(`[bench] ${name} on ${target}: ${scenario.clients} clients, ${scenario.channels} channel(s), steps ${scenario.steps.map((s) => s.rate).join(', ')} posts/s`);
-      current = await TARGETS[target]();
+      const profileDir = values.profile && target === 'rtm' ? mkdtempSync(join(work, 'prof-')) : undefined;
+      current = await TARGETS[target](profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {});
+      const roles = new Map();
       try {
         runs.push({ scenario: name, target, ...(await runOne(scenario, current, `${name}-${target}`)) });
+        for (const p of current.processes()) roles.set(p.pid, p.role);
       } finally {
         await current.stop();
         current = undefined;
       }
+      if (profileDir) console.log(`[bench]   profiles: ${writeProfiles(profileDir, roles, name)}`);
       const r = runs.at(-1);
       for (const s of r.steps) console.log(`[bench]   ${s.offered}/s offered, ${s.achieved}/s achieved, ${s.deliveriesPerSecond} deliveries/s, p50 ${s.p50} ms, p99 ${s.p99} ms, lost ${s.lost}, dup ${s.duplicated}`);
       console.log(`[bench]   headline: ${headline(r.steps) ?? 'no step under 50 ms p99 with nothing lost'}`);

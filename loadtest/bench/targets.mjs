@@ -61,6 +61,7 @@ export async function startRtm(options = {}) {
     presenceServers: 1,
     jaeger: true,
     env: { RTM_POST_RATE: '1000000000', ...(options.env ?? {}) },
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
   });
   try {
     const info = await cluster.start();

@@ -63,6 +63,8 @@ export interface ClusterOptions {
   demoChannels?: string[];
   /** Extra environment for every server (tuning knobs). */
   env?: NodeJS.ProcessEnv;
+  /** Extra Node.js flags for every server (`--cpu-prof`, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
   /** Progress lines. */
   progress?: (line: string) => void;
   /** Replace a server process that exits unexpectedly. */
@@ -178,7 +180,7 @@ export class Cluster {
     return new ManagedProcess({
       name: id,
       command: process.execPath,
-      args: ['--enable-source-maps', join(REPO_ROOT, 'servers', role, 'dist', 'main.js')],
+      args: ['--enable-source-maps', ...(o.nodeArgs ?? []), join(REPO_ROOT, 'servers', role, 'dist', 'main.js')],
       logFile: join(o.stateDir, 'logs', `${id}.log`),
       env: {
         ...process.env,
