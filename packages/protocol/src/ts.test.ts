@@ -25,3 +25,15 @@ test('compareTs orders numerically, not lexically', () => {
   assert.ok(compareTs('1700000000.000002', '1700000000.000001') > 0);
   assert.equal(compareTs('1700000000.000001', '1700000000.000001'), 0);
 });
+
+test('compareTs: same-length ts order as strings, leading zeros and all; a malformed one still throws', () => {
+  assert.ok(compareTs('0999999999.000000', '1000000000.000000') < 0);
+  assert.ok(compareTs('1700000001.000000', '1700000000.999999') > 0);
+  assert.throws(() => compareTs('1700000000.00000x', '1700000000.000001'), RangeError);
+  // Random pairs agree with the numeric order.
+  for (let i = 0; i < 1_000; i++) {
+    const a = formatTs(Math.floor(Math.random() * 2e15));
+    const b = formatTs(Math.floor(Math.random() * 2e15));
+    assert.equal(Math.sign(compareTs(a, b)), Math.sign(parseTs(a) - parseTs(b)), `${a} vs ${b}`);
+  }
+});

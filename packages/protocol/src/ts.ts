@@ -25,7 +25,11 @@ export function parseTs(ts: string): number {
   return Number(m[1]) * 1_000_000 + Number(m[2]);
 }
 
-/** Orders two `ts` strings: negative when a < b. */
+/**
+ * Orders two `ts` strings: negative when a < b. Two of the same length order as strings (the
+ * same digit in the same place): the hot path of every push, with no parsing.
+ */
 export function compareTs(a: string, b: string): number {
+  if (a.length === b.length && TS_PATTERN.test(a) && TS_PATTERN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return parseTs(a) - parseTs(b);
 }

@@ -122,12 +122,13 @@ export class CatchUp {
 
   /**
    * A live event: pushed now, or queued while the session catches up on the channel.
-   * `timing`, given for a message, times the hops of its write.
+   * `timing`, given for a message, times the hops of its write; `frame` is the event encoded
+   * once for every session it goes to.
    */
-  offer(s: Session, channel: string, event: Event, timing?: DeliveryTiming): void {
+  offer(s: Session, channel: string, event: Event, timing?: DeliveryTiming, frame?: string): void {
     const held = this.positions.get(s)?.held.get(channel);
     if (held) held.push({ event, timing });
-    else this.pushEvent(s, channel, event, timing);
+    else this.pushEvent(s, channel, event, timing, frame);
   }
 
   /** Per channel the session receives, the last `ts` it has: where a next gateway resumes it. */
@@ -145,7 +146,7 @@ export class CatchUp {
     return { ...this.counters };
   }
 
-  private pushEvent(s: Session, channel: string, event: Event, timing?: DeliveryTiming): void {
+  private pushEvent(s: Session, channel: string, event: Event, timing?: DeliveryTiming, frame?: string): void {
     if (s.frozen) return;
     if (event.type === 'message' && typeof event.ts === 'string') {
       const lastTs = this.positionOf(s).lastTs;
@@ -154,7 +155,7 @@ export class CatchUp {
       lastTs.set(channel, event.ts);
     }
     this.counters.delivered++;
-    this.o.sessions.push(s, event, timing);
+    this.o.sessions.push(s, event, timing, frame);
   }
 
   private positionOf(s: Session): Position {

@@ -53,7 +53,9 @@ export class Deliveries {
       if (typeof event.ts === 'string') span.setAttribute('rtm.ts', event.ts);
       // Typing and membership events go to the others, not to the user they are about.
       const skipUser = event.type === 'user_typing' || event.type === 'member_joined_channel' ? (event.user as string) : undefined;
-      for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event, timing);
+      // Encoded once for every local member, not once per socket.
+      const frame = JSON.stringify(event);
+      for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event, timing, frame);
       span.end();
     }
     received.end();

@@ -83,9 +83,10 @@ export class SessionTable {
 
   /**
    * Sends one event unless the session is closed or frozen; closes a client too slow to read.
-   * `timing`, given for a message's live delivery, times this write's hops.
+   * `timing`, given for a message's live delivery, times this write's hops. `frame` is the
+   * payload already encoded, when the same event goes to many sessions.
    */
-  push(s: Session, payload: object, timing?: DeliveryTiming): void {
+  push(s: Session, payload: object, timing?: DeliveryTiming, frame?: string): void {
     if (s.closed || s.frozen) return;
     if (s.transport.bufferedAmount > SLOW_CONSUMER_BYTES) {
       this.log.warn('slow consumer disconnected', { user: s.user });
@@ -93,7 +94,7 @@ export class SessionTable {
       this.close(s.id, CLOSE_CODES.slowConsumer.code, 'slow consumer');
       return;
     }
-    s.transport.send(JSON.stringify(payload));
+    s.transport.send(frame ?? JSON.stringify(payload));
     pushed(timing);
   }
 

@@ -7,6 +7,7 @@ import { answerHealth, type Logger } from '@rtm/runtime';
 import type { Metrics } from '@rtm/telemetry';
 import type { Gateway } from './gateway.js';
 import { countRefusal } from './gateway-metrics.js';
+import { wsTransport } from './client-transport.js';
 
 /** What the listener needs of the gateway: sessions opened, fed and closed. */
 export type SessionHost = Pick<Gateway, 'open' | 'onFrame' | 'close'>;
@@ -90,13 +91,7 @@ export class WsListener {
   }
 
   private attach(ws: WebSocket, claims: TicketClaims): void {
-    const transport = {
-      send: (data: string) => ws.send(data),
-      close: (code: number, reason: string) => ws.close(code, reason),
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-    };
+    const transport = wsTransport(ws);
     let sessionId: string | undefined;
     const early: string[] = [];
     ws.on('message', (data, isBinary) => {
