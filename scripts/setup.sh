@@ -109,31 +109,21 @@ else
   step "Jaeger $JAEGER_VERSION: cached"
 fi
 
-# 4. k6, for the load tests only
-if [ "$want_k6" = 1 ]; then
-  k6_stamp="$tools/bin/.k6-version"
-  if [ ! -x "$tools/bin/k6" ] || [ "$(cat "$k6_stamp" 2>/dev/null)" != "$K6_VERSION" ]; then
-    step "building k6 $K6_VERSION (first time: a few minutes)"
-    (GOBIN="$tools/bin" go install -v -trimpath "go.k6.io/k6@$K6_VERSION" 2>&1) | progress "k6"
-    [ -x "$tools/bin/k6" ] || { echo "[setup] k6 build failed" >&2; exit 1; }
-    echo "$K6_VERSION" > "$k6_stamp"
+# 4. Go tools built on demand with `go install`, cached by version in .tools/bin.
+go_tool() { # <name> <binary> <module@version> <version>
+  local name=$1 bin=$2 module=$3 version=$4 stamp="$tools/bin/.$2-version"
+  if [ ! -x "$tools/bin/$bin" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
+    step "building $name $version (first time: a few minutes)"
+    (GOBIN="$tools/bin" go install -v -trimpath "$module" 2>&1) | progress "$name"
+    [ -x "$tools/bin/$bin" ] || { echo "[setup] $name build failed" >&2; exit 1; }
+    echo "$version" > "$stamp"
   else
-    step "k6 $K6_VERSION: cached"
+    step "$name $version: cached"
   fi
-fi
-
-# 4b. Centrifugo, for the bench only
-if [ "$want_centrifugo" = 1 ]; then
-  cf_stamp="$tools/bin/.centrifugo-version"
-  if [ ! -x "$tools/bin/centrifugo" ] || [ "$(cat "$cf_stamp" 2>/dev/null)" != "$CENTRIFUGO_VERSION" ]; then
-    step "building Centrifugo $CENTRIFUGO_VERSION (first time: a few minutes)"
-    (GOBIN="$tools/bin" go install -v -trimpath "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION" 2>&1) | progress "Centrifugo"
-    [ -x "$tools/bin/centrifugo" ] || { echo "[setup] Centrifugo build failed" >&2; exit 1; }
-    echo "$CENTRIFUGO_VERSION" > "$cf_stamp"
-  else
-    step "Centrifugo $CENTRIFUGO_VERSION: cached"
-  fi
-fi
+}
+# k6 for the load tests; Centrifugo, the bench's baseline.
+if [ "$want_k6" = 1 ]; then go_tool k6 k6 "go.k6.io/k6@$K6_VERSION" "$K6_VERSION"; fi
+if [ "$want_centrifugo" = 1 ]; then go_tool Centrifugo centrifugo "github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION" "$CENTRIFUGO_VERSION"; fi
 
 # 5-6. For the tests only: the Prometheus text parser and Chromium
 if [ "$want_test" = 1 ]; then
