@@ -1,4 +1,5 @@
 import { api, ApiError } from './api';
+import { VisibleLoop } from './visible-loop';
 
 /**
  * One admin API path fetched now and every `intervalMs` while the tab is visible: the latest
@@ -9,15 +10,15 @@ export class Poll<T extends { ok: true }> {
   data = $state<T | undefined>(undefined);
   error = $state<ApiError | undefined>(undefined);
   updatedAt = $state<number | undefined>(undefined);
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private controller: AbortController | undefined;
-  private running = false;
+  private readonly loop: VisibleLoop;
 
   /** `path` may be a function, read at every fetch (a range ending now: `() => \`metrics?since=${Date.now() - 60_000}\``). */
   constructor(
-    private path: string | (() => string),
-    private readonly intervalMs: number,
-  ) {}
+    private readonly path: string | (() => string),
+    intervalMs: number,
+  ) {
+    this.loop = new VisibleLoop((signal) => this.fetch(signal), intervalMs);
+  }
 
   /** True until the first answer or error. */
   get loading(): boolean {
@@ -26,43 +27,26 @@ export class Poll<T extends { ok: true }> {
 
   /** Starts polling; returns the stop function (the `$effect` teardown). */
   start(): () => void {
-    this.running = true;
-    document.addEventListener('visibilitychange', this.onVisibility);
-    void this.refresh();
-    return () => this.stop();
+    return this.loop.start();
   }
 
   stop(): void {
-    this.running = false;
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    clearTimeout(this.timer);
-    this.controller?.abort();
+    this.loop.stop();
   }
 
   /** Fetches now (after an action changed what the server holds). */
-  async refresh(): Promise<void> {
-    clearTimeout(this.timer);
-    this.controller?.abort();
-    const c = new AbortController();
-    this.controller = c;
+  refresh(): Promise<void> {
+    return this.loop.runNow();
+  }
+
+  private async fetch(signal: AbortSignal): Promise<void> {
     try {
-      this.data = await api<T>(typeof this.path === 'function' ? this.path() : this.path, { signal: c.signal });
+      this.data = await api<T>(typeof this.path === 'function' ? this.path() : this.path, { signal });
       this.error = undefined;
       this.updatedAt = Date.now();
     } catch (err) {
-      if (c.signal.aborted) return;
+      if (signal.aborted) return;
       this.error = err instanceof ApiError ? err : new ApiError('bad_response', String(err));
     }
-    if (this.running && !document.hidden) this.timer = setTimeout(() => void this.refresh(), this.intervalMs);
   }
-
-  private readonly onVisibility = () => {
-    if (!this.running) return;
-    if (document.hidden) {
-      clearTimeout(this.timer);
-      this.controller?.abort();
-    } else {
-      void this.refresh();
-    }
-  };
 }

@@ -1,5 +1,6 @@
 import { untrack } from 'svelte';
 import { api, ApiError } from '../../api';
+import { VisibleLoop } from '../../visible-loop';
 import type { OpsEventLike } from '../../lib/chart-markers';
 import { seriesOfAnswer, spliceSeries, type HistogramAnswer, type LatencySeries } from '../../lib/latency-series';
 
@@ -40,10 +41,11 @@ export class LatencyFeed {
   /** The range the held series cover; a wider one needs a full fetch. */
   private coveredMinutes = 0;
   private running = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private controller: AbortController | undefined;
+  private readonly loop: VisibleLoop;
 
-  constructor(private readonly intervalMs = 3000) {}
+  constructor(intervalMs = 3000) {
+    this.loop = new VisibleLoop((signal) => this.fetch(signal), intervalMs);
+  }
 
   /** True until the first answer or error. */
   get loading(): boolean {
@@ -53,16 +55,16 @@ export class LatencyFeed {
   /** Starts polling; returns the stop function (the `$effect` teardown). */
   start(): () => void {
     this.running = true;
-    document.addEventListener('visibilitychange', this.onVisibility);
-    untrack(() => void this.refresh());
-    return () => this.stop();
+    const stop = untrack(() => this.loop.start());
+    return () => {
+      this.running = false;
+      stop();
+    };
   }
 
   stop(): void {
     this.running = false;
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    clearTimeout(this.timer);
-    this.controller?.abort();
+    this.loop.stop();
   }
 
   /** Shows `minutes` from now on; a wider range than held is fetched at once. */
@@ -73,16 +75,16 @@ export class LatencyFeed {
   }
 
   /** Fetches what is new now. */
-  async refresh(): Promise<void> {
-    clearTimeout(this.timer);
-    this.controller?.abort();
-    const c = new AbortController();
-    this.controller = c;
+  refresh(): Promise<void> {
+    return this.loop.runNow();
+  }
+
+  private async fetch(signal: AbortSignal): Promise<void> {
     const rangeMs = this.rangeMinutes * 60_000;
     const incremental = this.coveredMinutes >= this.rangeMinutes && this.until > 0;
     const since = incremental ? this.until - OVERLAP_MS : Date.now() - rangeMs;
-    const [hops, events] = await Promise.allSettled([Promise.all(HOPS.map((hop) => this.fetchHop(hop, since, c.signal))), api<EventsAnswer>('events?limit=500', { signal: c.signal })]);
-    if (c.signal.aborted) return;
+    const [hops, events] = await Promise.allSettled([Promise.all(HOPS.map((hop) => this.fetchHop(hop, since, signal))), api<EventsAnswer>('events?limit=500', { signal })]);
+    if (signal.aborted) return;
     if (hops.status === 'fulfilled') {
       const answered = hops.value.filter((a): a is HistogramAnswer => a !== undefined);
       const until = Math.max(this.until, ...answered.map((a) => a.until), answered.length === 0 ? Date.now() : 0);
@@ -108,8 +110,6 @@ export class LatencyFeed {
     } else {
       this.eventsError = asApiError(events.reason);
     }
-    // Scheduled after the answers, not on a fixed beat, so a slow admin never has calls piling up.
-    if (this.running && !document.hidden) this.timer = setTimeout(() => void this.refresh(), this.intervalMs);
   }
 
   /** One hop's answer; undefined while no instance has recorded the metric at all (a cluster without traffic yet). */
@@ -121,16 +121,6 @@ export class LatencyFeed {
       throw err;
     }
   }
-
-  private readonly onVisibility = () => {
-    if (!this.running) return;
-    if (document.hidden) {
-      clearTimeout(this.timer);
-      this.controller?.abort();
-    } else {
-      void this.refresh();
-    }
-  };
 }
 
 function asApiError(err: unknown): ApiError {
