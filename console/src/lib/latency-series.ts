@@ -4,32 +4,16 @@
  * Folding merges bucket counts and estimates quantiles afterwards; percentiles are never averaged.
  */
 import { mergeAll, rebin, commonBoundaries, summarize, type Buckets, type HistogramSummary, type SummaryStat } from '@rtm/histogram';
+import type { MetricHistogramGroup, MetricHistogramPoint, MetricsAnswer } from '@rtm/protocol';
 
 /** One second of a group in a metrics answer (values in seconds). */
-export interface HistogramPointAnswer extends HistogramSummary {
-  sum: number;
-  /** Per bucket, the `+Inf` bucket last. */
-  buckets: number[];
-}
+export type HistogramPointAnswer = MetricHistogramPoint;
 
 /** A group of a histogram metrics answer. */
-export interface HistogramGroupAnswer {
-  boundaries: number[];
-  total: HistogramSummary & { sum: number };
-  points: Array<HistogramPointAnswer | null>;
-}
+export type HistogramGroupAnswer = MetricHistogramGroup;
 
 /** `GET metrics` for a histogram: `at` holds one epoch ms per second, `points` follow it. */
-export interface HistogramAnswer {
-  ok: true;
-  name: string;
-  type: 'histogram';
-  by: string;
-  since: number;
-  until: number;
-  at: number[];
-  groups: Record<string, HistogramGroupAnswer>;
-}
+export type HistogramAnswer = Extract<MetricsAnswer, { type: 'histogram' }>;
 
 /** A group's bucket counts per second (null: nothing reported that second), on one set of boundaries. */
 export interface SecondsGroup {

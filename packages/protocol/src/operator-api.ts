@@ -243,3 +243,48 @@ export interface OperatorStatusReport {
   /** The last metrics scrape round: instances that answered and that did not. */
   metrics: { ok: number; failed: number; lastScrapeAt?: number };
 }
+
+// ---------------------------------------------------------------- metrics
+
+/** Quantiles estimated from a histogram's buckets, in its unit (seconds for durations); null without samples. */
+export interface MetricHistogramSummary {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  /** Upper bound of the highest non-empty bucket. */
+  max: number | null;
+}
+
+/** One second of a histogram group: everything its instances recorded that second, merged. */
+export interface MetricHistogramPoint extends MetricHistogramSummary {
+  sum: number;
+  /** Count per bucket, the `+Inf` bucket last. */
+  buckets: number[];
+}
+
+/** A group of a histogram: its buckets' bounds, the whole range merged, and each second. */
+export interface MetricHistogramGroup {
+  boundaries: number[];
+  total: MetricHistogramSummary & { sum: number };
+  points: Array<MetricHistogramPoint | null>;
+}
+
+/** A group of a counter: per-second rate (what it gained that second) and the range's total. */
+export interface MetricCounterGroup {
+  total: number;
+  points: Array<number | null>;
+}
+
+/** A group of a gauge: per-second sum over its series, and the latest such sum. */
+export interface MetricGaugeGroup {
+  last: number | null;
+  points: Array<number | null>;
+}
+
+/** What `GET /admin/api/metrics` answers: `at` holds one epoch ms per second, every group's `points` follow it (null: no instance reported). */
+export type MetricsAnswer = { ok: true; name: string; by: string; since: number; until: number; at: number[] } & (
+  | { type: 'histogram'; groups: Record<string, MetricHistogramGroup> }
+  | { type: 'counter'; groups: Record<string, MetricCounterGroup> }
+  | { type: 'gauge'; groups: Record<string, MetricGaugeGroup> }
+);

@@ -1,15 +1,7 @@
-import type { ClusterHeadline } from '@rtm/protocol';
+import type { ClusterHeadline, MetricsAnswer } from '@rtm/protocol';
 import { api } from '../../api';
 import { openStream, type StreamState } from '../../stream';
 import { LiveSeries } from '../../lib/live-series';
-
-type Point = number | null;
-interface MetricAnswer {
-  ok: true;
-  at: number[];
-  type: 'counter' | 'gauge' | 'histogram';
-  groups: Record<string, { points: Array<Point | { p99: number | null } | null> }>;
-}
 
 /** The headline figures the overview charts, each with the metric that seeds its history. */
 const FIGURES = {
@@ -109,7 +101,7 @@ export class OverviewFeed {
 
   private async seedLagByGroup(signal: AbortSignal, spanMs: number): Promise<void> {
     try {
-      const r = await api<MetricAnswer>(`metrics?name=messaging_kafka_consumer_lag&by=consumer_group&since=${Date.now() - spanMs}`, { signal });
+      const r = await api<MetricsAnswer>(`metrics?name=messaging_kafka_consumer_lag&by=consumer_group&since=${Date.now() - spanMs}`, { signal });
       for (const [group, g] of Object.entries(r.groups)) {
         const points = g.points as Array<number | null>;
         this.groupSeries(group).seed(r.at.filter((_, i) => points[i] != null), points.filter((p) => p != null));
@@ -125,7 +117,7 @@ export class OverviewFeed {
       this.seedLagByGroup(signal, spanMs),
       ...(Object.entries(FIGURES) as Array<[Figure, (typeof FIGURES)[Figure]]>).map(async ([name, f]) => {
         try {
-          const r = await api<MetricAnswer>(`metrics?${f.query}&since=${since}`, { signal });
+          const r = await api<MetricsAnswer>(`metrics?${f.query}&since=${since}`, { signal });
           const points = r.groups.all?.points ?? [];
           const values = points.map((p) => (p !== null && typeof p === 'object' ? ms(p.p99) : p));
           // Seconds not scraped yet are null here: they must not erase what the stream brought.

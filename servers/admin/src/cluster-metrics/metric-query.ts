@@ -1,5 +1,6 @@
 import type { SnapshotLabels } from '@rtm/telemetry';
-import { commonBoundaries, rebin, summarize, type HistogramSummary } from '@rtm/histogram';
+import { commonBoundaries, rebin, summarize } from '@rtm/histogram';
+import type { MetricCounterGroup, MetricGaugeGroup, MetricHistogramGroup, MetricHistogramPoint } from '@rtm/protocol';
 import type { MetricType, MetricWindow, SeriesView } from './metric-window.js';
 
 /** How series are grouped: one group for all, per instance, region or role, or per value of a label (`hop`). */
@@ -15,30 +16,11 @@ export interface MetricQuery {
   where?: SnapshotLabels;
 }
 
-/** One second of a group's histogram: everything its instances recorded that second, merged. */
-export interface HistogramPoint extends HistogramSummary {
-  sum: number;
-  buckets: number[];
-}
-
-/** A group of a histogram: its buckets' bounds, the whole range merged, and each second. */
-export interface HistogramGroup {
-  boundaries: number[];
-  total: HistogramSummary & { sum: number };
-  points: Array<HistogramPoint | null>;
-}
-
-/** A group of a counter: per-second rate (what it gained that second) and the range's total. */
-export interface CounterGroup {
-  total: number;
-  points: Array<number | null>;
-}
-
-/** A group of a gauge: per-second sum over its series, and the latest such sum. */
-export interface GaugeGroup {
-  last: number | null;
-  points: Array<number | null>;
-}
+/** The answer's group shapes are the protocol's (what the console reads). */
+export type HistogramPoint = MetricHistogramPoint;
+export type HistogramGroup = MetricHistogramGroup;
+export type CounterGroup = MetricCounterGroup;
+export type GaugeGroup = MetricGaugeGroup;
 
 /** A query's answer: `seconds` are the x axis; a point is null when no instance of the group reported that second. */
 export type MetricQueryResult = { name: string; seconds: number[] } & (
