@@ -17,6 +17,7 @@ import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
 import { setTimeout, clearTimeout } from 'k6/timers';
 import { WebSocket } from 'k6/websockets';
+import { LATENCY_BOUNDS_MS } from './latency-bounds.js';
 
 const plan = JSON.parse(open(__ENV.PLAN));
 const WS_OPEN = 1;
@@ -70,12 +71,6 @@ export function setup() {
 // receipt, or one goja runtime per socket, would make k6 itself the bottleneck long before
 // the targets. A receipt costs an indexOf, a split and an array increment; at the end each VU
 // logs its tallies as one `BENCH {...}` line, which the runner merges exactly.
-
-/** Upper bounds (ms) of the latency histogram's buckets; the last bucket is everything above. */
-export const LATENCY_BOUNDS_MS = [
-  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 100, 125, 150, 175, 200, 250, 300, 400, 500, 750, 1000,
-  1500, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 60000,
-];
 
 function bucketOf(ms) {
   let lo = 0;

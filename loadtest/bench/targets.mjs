@@ -2,50 +2,46 @@
 // the plain-ws floor (loadtest/bench/floor-server.mjs) and Centrifugo (memory engine,
 // history and recovery on). Each starts on free ports, lays out a scenario's clients and
 // channels, names its processes by role (for CPU seconds) and stops everything it started.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchCluster } from '@rtm/launcher';
+import { freePorts, ManagedProcess, portOpen, waitFor } from '@rtm/process';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const toolsDir = process.env.RTM_TOOLS_DIR ?? join(repo, '.tools');
 
-/** Starts a child and resolves with it and the first stdout line matching `ready`. */
-function startChild(cmd, args, ready, timeoutMs = 30_000) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} not ready in ${timeoutMs} ms: ${out.slice(-500)}`)), timeoutMs);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited with ${code}: ${out.slice(-500)}`));
+/**
+ * A baseline server as the project starts every process: through the orphan guard (it dies
+ * with the bench, even on SIGKILL), its output in a log file, on a port from `freePorts`
+ * (below the kernel's ephemeral range), ready once the port answers.
+ */
+async function startServer(name, dir, command, args, port) {
+  const proc = new ManagedProcess({ name, command, args, logFile: join(dir, `${name}.log`), guarded: true, stopTimeoutMs: 5_000 });
+  await proc.start();
+  try {
+    await waitFor(`${name} listening on ${port}`, 30_000, async () => {
+      if (!proc.running) throw new Error(`${name} exited (${proc.exitCode}): ${readFileSync(join(dir, `${name}.log`), 'utf8').slice(-1_000)}`);
+      return (await portOpen('127.0.0.1', port)) ? true : undefined;
     });
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  // Said during the run, not only at the end: a baseline that dies mid-run explains its figures.
+  void proc.waitExit().then((code) => {
+    if (!stopping.has(proc)) console.error(`[bench] ${name} exited (${code}) during the run; its log: ${join(dir, `${name}.log`)}`);
   });
+  return proc;
 }
 
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+const stopping = new WeakSet();
+
+async function stopServer(proc, dir) {
+  stopping.add(proc);
+  await proc.stop();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** `clients` clients spread evenly over `channels` channels (client i in channel i % channels). */
@@ -95,76 +91,50 @@ export async function startRtm(options = {}) {
 
 /** The plain-ws floor: one Node process. */
 export async function startFloor() {
-  const { child, match } = await startChild(process.execPath, [join(repo, 'loadtest', 'bench', 'floor-server.mjs'), '--port', '0'], /listening (\d+)/);
-  const base = `127.0.0.1:${match[1]}`;
+  const dir = mkdtempSync(join(tmpdir(), 'rtm-bench-floor-'));
+  const [port] = await freePorts(1);
+  const proc = await startServer('floor', dir, process.execPath, [join(repo, 'loadtest', 'bench', 'floor-server.mjs'), '--port', String(port)], port);
+  const base = `127.0.0.1:${port}`;
   return {
     name: 'floor',
-    processes: () => [{ role: 'floor', pid: child.pid }],
+    processes: () => [{ role: 'floor', pid: proc.pid }],
     async prepare(s) {
       const channels = Array.from({ length: s.channels }, (_, c) => `c${c}`);
       return { channels, clients: layout(channels, s.clients), floor: { wsUrl: `ws://${base}/ws`, publishUrl: `http://${base}/publish` } };
     },
-    stop: () => stopChild(child),
+    stop: () => stopServer(proc, dir),
   };
 }
 
 /** Centrifugo v6, memory engine, every channel with history and recovery, clients allowed without a token. */
 export async function startCentrifugo() {
   const dir = mkdtempSync(join(tmpdir(), 'rtm-bench-centrifugo-'));
-  // A port the kernel just handed out and took back: a random one can collide with an
-  // ephemeral port in use, and Centrifugo then exits right after saying it serves.
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const apiKey = `bench-${Math.random().toString(36).slice(2)}`;
   const config = {
-    // Info logs nothing per message; its 'serving websocket' line says the server is ready.
-    log: { level: 'info' },
+    log: { level: 'error' },
     http_server: { address: '127.0.0.1', port },
     client: { insecure: true, allowed_origins: ['*'] },
     http_api: { key: apiKey },
     channel: { without_namespace: { history_size: 100, history_ttl: '300s', force_recovery: true } },
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  let started;
+  let proc;
   try {
-    started = await startChild(join(toolsDir, 'bin', 'centrifugo'), ['--config', join(dir, 'config.json')], /serving websocket/, 30_000);
+    proc = await startServer('centrifugo', dir, join(toolsDir, 'bin', 'centrifugo'), ['--config', join(dir, 'config.json')], port);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const { child } = started;
-  // Its log is kept, and shown if it stops before the bench stops it.
-  let log = '';
-  const keep = (chunk) => (log = (log + chunk).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`[bench] Centrifugo exited (${code ?? signal}) during the run:\n${log.slice(-3_000)}`);
-  });
-  let stopping = false;
   return {
     name: 'centrifugo',
-    processes: () => [{ role: 'centrifugo', pid: child.pid }],
+    processes: () => [{ role: 'centrifugo', pid: proc.pid }],
     async prepare(s) {
       const channels = Array.from({ length: s.channels }, (_, c) => `c${c}`);
       return { channels, clients: layout(channels, s.clients), centrifugo: { wsUrl: `ws://127.0.0.1:${port}/connection/websocket`, apiUrl: `http://127.0.0.1:${port}/api`, apiKey } };
     },
-    async stop() {
-      stopping = true;
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopServer(proc, dir),
   };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export const TARGETS = { rtm: startRtm, floor: startFloor, centrifugo: startCentrifugo };
