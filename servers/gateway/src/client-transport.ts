@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+
 /** One client's connection as the gateway logic sees it: a websocket in the system, a fake in tests. */
 export interface ClientTransport {
   send(data: string): void;
