@@ -76,7 +76,7 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
   });
   observeConsumerLag();
   const step = { host, options, consumer, producers, writer, transactional, metrics: new ProcessMetrics(options.groupId) };
-  await consumer.run({ autoCommit: false, eachBatch: (payload) => processBatch(step, payload) });
+  await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1, eachBatch: (payload) => processBatch(step, payload) });
   return { consumer, producers };
 }
 

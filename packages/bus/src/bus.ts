@@ -68,6 +68,13 @@ export interface ProcessOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   /**
+   * How many partitions' batches are handled (and their transactions written) at once; 1 by
+   * default. Each partition has its own transactional producer, so batches of different
+   * partitions never share a transaction: running them side by side turns one transaction's
+   * round trips per fetch into one per fetch and partition, overlapped.
+   */
+  partitionsConcurrently?: number;
+  /**
    * Called, before any batch of the new generation, whenever the group assigns partitions;
    * `writer` lets the new owner write through the partitions' transactional producers.
    */

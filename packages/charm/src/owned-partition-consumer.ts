@@ -23,6 +23,8 @@ export interface OwnedPartitionConsumerOptions {
   inputTopic: string;
   /** false: at-least-once, for idempotent effects (see `ProcessOptions.transactional`). */
   transactional?: boolean;
+  /** How many owned partitions' batches are served at once (see `ProcessOptions.partitionsConcurrently`). */
+  partitionsConcurrently?: number;
   sources: RebuildSource[];
   /** Forgets every piece of state of a partition. */
   drop(partition: number): void;
@@ -70,6 +72,7 @@ export class OwnedPartitionConsumer {
       topics: [o.inputTopic],
       transactionalIdPrefix: o.groupId,
       transactional: o.transactional,
+      partitionsConcurrently: o.partitionsConcurrently,
       assigner: s.assigner,
       sessionTimeoutMs: s.sessionTimeoutMs,
       heartbeatIntervalMs: s.heartbeatIntervalMs,

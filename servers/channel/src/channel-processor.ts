@@ -34,6 +34,9 @@ export class ChannelProcessor {
     this.consumer = new OwnedPartitionConsumer(o, {
       groupId: GROUP_ID,
       inputTopic: TOPICS.channelIn.name,
+      // Every owned partition's transaction in flight at once: one at a time, a server owning
+      // 16 partitions served about 50 transactions a second whatever the load.
+      partitionsConcurrently: TOPICS.channelIn.partitions,
       drop: (p) => {
         this.endCommitSpans(p, 'partition dropped before the commit');
         server.dropPartition(p);

@@ -40,6 +40,7 @@ export class PresenceProcessor {
       // records are keyed; a duplicate reply has no waiter), so at-least-once is enough, and
       // it spares the transaction coordinator the roll-call traffic.
       transactional: false,
+      partitionsConcurrently: TOPICS.presence.partitions,
       drop: (p) => server.dropPartition(p),
       serve: (batch) => this.serve(batch),
       onRebuilt: (r) => {
