@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
+import './kafkajs-coordinator-cache.js';
 import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
@@ -165,7 +166,11 @@ export class KafkaBus implements Bus {
       if (joined && options.from === 'end') markReady();
     });
 
+    // A follower's group is its own and new on every start: committing its offsets (kafkajs
+    // does after every batch by default) was one more request, awaited before the next
+    // fetch, on every delivery a gateway or an inbox receives.
     await consumer.run({
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         const records = batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m));
         await options.onRecords(records);
@@ -221,6 +226,7 @@ export class KafkaBus implements Bus {
         for (const [partition, offset] of options.from) consumer.seek({ topic: options.topic, partition, offset });
       });
       await consumer.run({
+        autoCommit: false,
         eachBatch: async ({ batch }) => {
           if (!remaining.has(batch.partition)) return;
           const from = BigInt(options.from.get(batch.partition) ?? '0');
