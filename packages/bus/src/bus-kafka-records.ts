@@ -20,6 +20,38 @@ export function toTopicMessages(records: OutRecord[]) {
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/**
+ * The broker refuses a record batch over `message.max.bytes` (1 MiB by default), and kafkajs
+ * puts everything for one partition in one batch: a bulk write (5,000 users and their tokens
+ * to the directory) was refused whole. Split into requests of at most `maxBytes` of keys,
+ * values and headers each (a single larger record still goes alone, and fails alone).
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+type TopicMessages = ReturnType<typeof toTopicMessages>;
+
+export function splitBySize(topicMessages: TopicMessages, maxBytes = MAX_REQUEST_BYTES): TopicMessages[] {
+  const requests: TopicMessages[] = [];
+  let current = new Map<string, TopicMessages[number]['messages']>();
+  let size = 0;
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) {
+      const bytes = m.key.length + (m.value?.length ?? 0) + Object.entries(m.headers).reduce((n, [k, v]) => n + k.length + String(v).length, 0) + 64;
+      if (size > 0 && size + bytes > maxBytes) {
+        requests.push([...current].map(([t, list]) => ({ topic: t, messages: list })));
+        current = new Map();
+        size = 0;
+      }
+      const list = current.get(topic) ?? [];
+      list.push(m);
+      current.set(topic, list);
+      size += bytes;
+    }
+  }
+  if (size > 0) requests.push([...current].map(([t, list]) => ({ topic: t, messages: list })));
+  return requests;
+}
+
 /** A fetched message as an {@link InRecord}; a value that is not JSON becomes `__undecodable__`. */
 export function toInRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
   const carrier: Record<string, string> = {};

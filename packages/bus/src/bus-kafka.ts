@@ -3,7 +3,7 @@ import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consu
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
-import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { splitBySize, toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
@@ -119,7 +119,7 @@ export class KafkaBus implements Bus {
     this.outgoing = undefined;
     const send = async (records: OutRecord[]) => {
       const producer = await this.plainProducer();
-      await producer.sendBatch({ topicMessages: toTopicMessages(records) });
+      for (const topicMessages of splitBySize(toTopicMessages(records))) await producer.sendBatch({ topicMessages });
     };
     try {
       await send(calls.flatMap((c) => c.records));
