@@ -89,16 +89,23 @@ function stepTally(step) {
   return { received: 0, duplicated: 0, maxMs: 0, counts: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), expected };
 }
 
-/** The URL of a client's socket and the frames it sends first. */
+/**
+ * The URL of a client's socket and the frames it sends first, as a promise: this project's
+ * rtm.connect is asked without blocking the VU, so its 50 clients connect side by side (a
+ * blocking request per client made the VUs, not the servers, the limit of a connect storm).
+ */
 function socketPlan(c) {
   if (plan.target === 'rtm') {
-    const r = http.post(`${plan.rtm.webApi}rtm.connect`, '{}', { headers: { Authorization: `Bearer ${c.token}`, 'Content-Type': 'application/json' }, timeout: '30s', tags: { name: 'rtm.connect' } });
-    const url = r.status === 200 && r.json('ok') ? r.json('url') : undefined;
-    if (!url) throw new Error(`rtm.connect: HTTP ${r.status} ${String(r.body).slice(0, 200)}`);
-    return { url, first: [] };
+    return http
+      .asyncRequest('POST', `${plan.rtm.webApi}rtm.connect`, '{}', { headers: { Authorization: `Bearer ${c.token}`, 'Content-Type': 'application/json' }, timeout: '60s', tags: { name: 'rtm.connect' } })
+      .then((r) => {
+        const url = r.status === 200 && r.json('ok') ? r.json('url') : undefined;
+        if (!url) throw new Error(`rtm.connect: HTTP ${r.status} ${String(r.body).slice(0, 200)}`);
+        return { url, first: [] };
+      });
   }
-  if (plan.target === 'floor') return { url: `${plan.floor.wsUrl}?channel=${encodeURIComponent(c.channel)}`, first: [] };
-  return { url: plan.centrifugo.wsUrl, first: [JSON.stringify({ id: 1, connect: {} }), JSON.stringify({ id: 2, subscribe: { channel: c.channel } })] };
+  if (plan.target === 'floor') return Promise.resolve({ url: `${plan.floor.wsUrl}?channel=${encodeURIComponent(c.channel)}`, first: [] });
+  return Promise.resolve({ url: plan.centrifugo.wsUrl, first: [JSON.stringify({ id: 1, connect: {} }), JSON.stringify({ id: 2, subscribe: { channel: c.channel } })] });
 }
 
 /** True when a frame says the socket is ready to receive: hello, or Centrifugo's subscribe reply. */
@@ -117,6 +124,9 @@ export function client(data) {
   const sockets = [];
   let ready = 0;
   let lastReadyAt = 0;
+  // Connect storm: each client's time from its first request (rtm.connect, or the socket for
+  // the baselines) to ready, and when this VU's first client started.
+  const connect = { counts: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), maxMs: 0, firstStartAt: 0 };
   let open = 0;
   let reported = false;
   const report = () => {
@@ -124,12 +134,11 @@ export function client(data) {
     reported = true;
     clearTimeout(deadline);
     for (const ws of sockets) if (ws.readyState === WS_OPEN) ws.close();
-    console.log(`BENCH ${JSON.stringify({ vu: exec.vu.idInTest, sockets: mine.length, ready, lastReadyAt, steps: tallies.map(({ expected, ...t }) => t) })}`);
+    console.log(`BENCH ${JSON.stringify({ vu: exec.vu.idInTest, sockets: mine.length, ready, lastReadyAt, connect, steps: tallies.map(({ expected, ...t }) => t) })}`);
   };
   const deadline = setTimeout(report, Math.max(1000, data.startedAt + data.endSeconds * 1000 - Date.now()));
 
-  mine.forEach((c, k) => {
-    const { url, first: hello } = socketPlan(c);
+  const openSocket = (k, startedAt, { url, first: hello }) => {
     const ws = new WebSocket(url);
     sockets.push(ws);
     let isUp = false;
@@ -150,6 +159,9 @@ export function client(data) {
         isUp = true;
         ready++;
         lastReadyAt = at;
+        const ms = at - startedAt;
+        connect.counts[bucketOf(ms)]++;
+        if (ms > connect.maxMs) connect.maxMs = ms;
       }
       // Texts are `<runId>:<step>:<seq>:<sentAtMs>`, plain characters, so they sit in the frame as typed.
       let from = frame.indexOf(prefix);
@@ -173,6 +185,14 @@ export function client(data) {
         from = frame.indexOf(prefix, end);
       }
     };
+  };
+  mine.forEach((c, k) => {
+    const startedAt = Date.now();
+    if (connect.firstStartAt === 0) connect.firstStartAt = startedAt;
+    socketPlan(c).then(
+      (p) => openSocket(k, startedAt, p),
+      (err) => console.error(`client ${first + k}: ${err}`),
+    );
   });
 }
 

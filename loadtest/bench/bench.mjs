@@ -7,6 +7,7 @@
 // under 50 ms with nothing lost) and our ratio to each baseline; the figures go to JSON.
 //
 //   npm run bench [-- --scenarios fanout,rooms --targets rtm,floor,centrifugo --quick]
+//   npm run bench -- --scenarios rooms --targets rtm --rates 100,300,600 --seconds 10   (an A/B pair)
 //
 // k6 and Centrifugo are built on the first run (scripts/setup.sh k6 centrifugo).
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,8 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CpuSampler } from './cpu.mjs';
-import { SCENARIOS, stepFigures, headline } from './scenarios.mjs';
-import { TARGETS } from './targets.mjs';
+import { IDLE_WINDOW_S, SCENARIOS, connectFigures, stepFigures, headline } from './scenarios.mjs';
+import { SOCKET_HOLDER, TARGETS } from './targets.mjs';
 import { writeBenchReport } from './report.mjs';
 import { writeProfiles } from './profiles.mjs';
 import { LATENCY_BOUNDS_MS } from './latency-bounds.js';
@@ -35,6 +36,9 @@ const { values } = parseArgs({
     // CPU profiles of this project's servers (node --cpu-prof), summarised per role into
     // loadtest/results/profiles/; the figures of a profiled run are not comparable.
     profile: { type: 'boolean', default: false },
+    // An A/B pair's own steps: `--rates 100,300,600 --seconds 10` replaces the scenario's.
+    rates: { type: 'string' },
+    seconds: { type: 'string' },
   },
 });
 const scenarioNames = values.scenarios.split(',');
@@ -64,14 +68,14 @@ const work = mkdtempSync(join(tmpdir(), 'rtm-bench-'));
 const runs = [];
 try {
   for (const name of scenarioNames) {
-    const scenario = SCENARIOS[name](values.quick);
-    for (const target of targetNames) {
-      console.log(`[bench] ${name} on ${target}: ${scenario.clients} clients, ${scenario.channels} channel(s), steps ${scenario.steps.map((s) => s.rate).join(', ')} posts/s`);
+    const scenario = withSteps(SCENARIOS[name](values.quick), values.rates, values.seconds);
+    for (const { target, label, options } of runsOf(scenario, targetNames)) {
+      console.log(`[bench] ${name} on ${label}: ${scenario.clients} clients, ${scenario.channels} channel(s)${scenario.steps.length ? `, steps ${scenario.steps.map((s) => s.rate).join(', ')} posts/s` : ''}`);
       const profileDir = values.profile && target === 'rtm' ? mkdtempSync(join(work, 'prof-')) : undefined;
-      current = await TARGETS[target](profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {});
+      current = await TARGETS[target]({ ...options, ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}) });
       const roles = new Map();
       try {
-        runs.push({ scenario: name, target, ...(await runOne(scenario, current, `${name}-${target}`)) });
+        runs.push({ scenario: name, target: label, ...(await runOne(scenario, current, `${name}-${target}`, SOCKET_HOLDER[target])) });
         for (const p of current.processes()) roles.set(p.pid, p.role);
       } finally {
         await current.stop();
@@ -79,6 +83,11 @@ try {
       }
       if (profileDir) console.log(`[bench]   profiles: ${writeProfiles(profileDir, roles, name)}`);
       const r = runs.at(-1);
+      if (r.connect) {
+        const c = r.connect;
+        console.log(`[bench]   ${c.ready} clients ready in ${c.stormSeconds} s (${c.clientsPerSecond}/s), start to ready p50 ${c.p50} ms, p99 ${c.p99} ms; ${r.holder} RSS ${c.rssBeforeMb} -> ${c.rssIdleMb} MB, ${c.kbPerConnection} KB per idle connection`);
+        continue;
+      }
       for (const s of r.steps) console.log(`[bench]   ${s.offered}/s offered, ${s.achieved}/s achieved, ${s.deliveriesPerSecond} deliveries/s, p50 ${s.p50} ms, p99 ${s.p99} ms, missing ${s.lost}, dup ${s.duplicated}`);
       console.log(`[bench]   headline: ${headline(r.steps) ?? 'no step under 50 ms p99 with nothing missing'}`);
     }
@@ -90,8 +99,27 @@ try {
 const path = writeBenchReport(runs, values.quick);
 console.log(`[bench] results in ${path}`);
 
+/**
+ * The targets a scenario runs on: each named target, or for the tracing scenario this project
+ * once per trace sampling ratio (`rtm@0.01`), the baselines having nothing to compare.
+ */
+function runsOf(scenario, targets) {
+  if (scenario.kind !== 'tracing') return targets.map((target) => ({ target, label: target, options: {} }));
+  if (!targets.includes('rtm')) return [];
+  return scenario.samplings.map((ratio) => ({ target: 'rtm', label: `rtm@${ratio}`, options: { env: { RTM_TRACE_SAMPLE: ratio } } }));
+}
+
+/** The scenario with its steps' rates and/or length replaced from the command line. */
+function withSteps(scenario, rates, seconds) {
+  if (scenario.kind === 'connect') return scenario;
+  const length = seconds === undefined ? undefined : Number(seconds);
+  const list = rates === undefined ? scenario.steps.map((s) => s.rate) : rates.split(',').map(Number);
+  if ([...list, length ?? 1].some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`bad --rates ${rates} or --seconds ${seconds}`);
+  return { ...scenario, steps: list.map((rate, i) => ({ rate, seconds: length ?? scenario.steps[i]?.seconds ?? scenario.steps[0].seconds })) };
+}
+
 /** Lays the scenario out on the target, runs k6 with CPU sampling, and reads the step figures. */
-async function runOne(scenario, target, label) {
+async function runOne(scenario, target, label, holder) {
   const layout = await target.prepare(scenario);
   const runId = `${label}${Date.now().toString(36)}`.replace(/[^a-z0-9]/gi, '');
   const planPath = join(work, `${label}.plan.json`);
@@ -112,6 +140,13 @@ async function runOne(scenario, target, label) {
   });
   if (process.env.BENCH_DEBUG) for (const r of reports) console.log(`[bench]   vu ${r.vu}: ${r.ready}/${r.sockets} ready at ${r.lastReadyAt - firstStepAt} ms, received ${r.steps.map((t) => t.received).join('/')}`);
   const clientsReady = reports.reduce((n, r) => n + r.ready, 0);
+  if (scenario.kind === 'connect') {
+    const idleEnd = k6Start + scenario.warmupSeconds * 1000;
+    const rss = { before: sampler.rss(holder, startedAt - 2_000, startedAt + 500), idle: sampler.rss(holder, idleEnd - IDLE_WINDOW_S * 1000, idleEnd) };
+    const connect = connectFigures(reports, LATENCY_BOUNDS_MS, rss);
+    if (connect.ready < scenario.clients) console.log(`[bench]   warning: only ${connect.ready} of ${scenario.clients} clients were ready by the end of the idle period`);
+    return { clients: scenario.clients, channels: scenario.channels, k6Exit: code, clientsReady, holder, connect, cpuSeconds: sampler.between(k6Start, idleEnd), steps: [] };
+  }
   const readyInTime = reports.every((r) => r.ready === r.sockets && r.lastReadyAt <= firstStepAt);
   if (!readyInTime) console.log(`[bench]   warning: only ${clientsReady} of ${scenario.clients} clients were ready before the first step; their misses count as missing`);
   return { clients: scenario.clients, channels: scenario.channels, k6Exit: code, clientsReady, readyInTime, steps };

@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine } from '../results.mjs';
-import { SCENARIOS, headlineRate, P99_BUDGET_MS } from './scenarios.mjs';
+import { SCENARIOS, bestAchieved, headlineRate, P99_BUDGET_MS } from './scenarios.mjs';
 
 const dir = fileURLToPath(new URL('../results/', import.meta.url));
 
@@ -23,8 +23,35 @@ const cpu = (c) =>
     .map(([role, s]) => `${role} ${s}`)
     .join(', ');
 
+function connectSection(s, runs) {
+  const lines = [`### ${s.title} (${runs[0].clients} clients, ${runs[0].channels} channels)`, ''];
+  lines.push('| target | clients ready | storm s | clients/s | start to ready p50 ms | p99 ms | max ms | socket holder | its RSS before MB | idle MB | KB per idle connection | CPU s by role (storm + idle) |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|');
+  for (const r of runs) {
+    const c = r.connect;
+    lines.push(`| ${r.target} | ${c.ready} | ${c.stormSeconds} | ${c.clientsPerSecond} | ${c.p50} | ${c.p99} | ${c.max} | ${r.holder} | ${c.rssBeforeMb} | ${c.rssIdleMb} | ${c.kbPerConnection} | ${cpu(r.cpuSeconds)} |`);
+  }
+  lines.push('');
+  lines.push('Storm: from the first client\'s first request (rtm.connect for this project, the websocket for the baselines) to the last client\'s hello (Centrifugo: its subscribe reply), all clients at once from k6. Idle memory: the socket holder\'s resident memory averaged over the last 5 s of the idle period, less its memory before the clients, per ready client.');
+  lines.push('');
+  return lines.join('\n');
+}
+
+function tracingLines(runs) {
+  const base = runs.find((r) => r.target === 'rtm@0');
+  if (!base) return [];
+  const b = bestAchieved(base.steps);
+  const words = runs.map((r) => {
+    const a = bestAchieved(r.steps);
+    const h = headlineRate(r.steps);
+    return `${r.target}: best achieved ${a} posts/s${b ? ` (${(a / b).toFixed(2)}x sampling 0)` : ''}, headline ${h ? `${h.offered} posts/s` : 'none'}`;
+  });
+  return [`Tracing cost: ${words.join('; ')}.`, ''];
+}
+
 function scenarioSection(name, runs) {
   const s = SCENARIOS[name](false);
+  if (s.kind === 'connect') return connectSection(s, runs);
   const lines = [`### ${s.title} (${runs[0].clients} clients, ${runs[0].channels} channel${runs[0].channels === 1 ? '' : 's'})`, ''];
   lines.push('| target | offered posts/s | achieved | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | post p99 ms | missing | dup | post errors | CPU s by role (step) |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -37,6 +64,7 @@ function scenarioSection(name, runs) {
   const ratios = runs.filter((r) => r.target !== 'rtm' && best[r.target]).map((r) => `${ours ? (ours / best[r.target].offered).toFixed(2) : '0'}x ${r.target}`);
   if (runs.some((r) => r.target === 'rtm') && ratios.length > 0) lines.push(`Ours against the baselines: ${ratios.join(', ')}.`);
   lines.push('');
+  if (s.kind === 'tracing') lines.push(...tracingLines(runs));
   return lines.join('\n');
 }
 

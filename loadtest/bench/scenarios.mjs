@@ -13,8 +13,8 @@ export const SCENARIOS = {
     title: 'Fan-out: one channel',
     channels: 1,
     clients: quick ? 200 : 2_000,
-    steps: quick ? steps([5, 20], 5) : steps([5, 10, 25, 50], 15),
-    warmupSeconds: quick ? 8 : 30,
+    steps: quick ? steps([5, 20], 5) : steps([5, 10, 25, 50], 10),
+    warmupSeconds: quick ? 8 : 20,
     drainSeconds: 5,
   }),
   /** Many small channels, posts from many tokens: the post path. */
@@ -22,11 +22,39 @@ export const SCENARIOS = {
     title: 'Many rooms: channels of 10 members',
     channels: quick ? 20 : 100,
     clients: quick ? 200 : 1_000,
-    steps: quick ? steps([50, 200], 5) : steps([100, 300, 1_000, 3_000], 15),
-    warmupSeconds: quick ? 8 : 30,
+    steps: quick ? steps([50, 200], 5) : steps([100, 300, 1_000, 3_000], 10),
+    warmupSeconds: quick ? 8 : 20,
+    drainSeconds: 5,
+  }),
+  /**
+   * Every client connects at once (rtm.connect, websocket, hello), then all sit idle: how fast
+   * clients get in, and what an idle connection costs the process that holds it.
+   */
+  connect: (quick) => ({
+    title: 'Connect storm, then idle',
+    kind: 'connect',
+    channels: 100,
+    clients: quick ? 1_000 : 10_000,
+    steps: [],
+    // The storm and the idle period: the RSS is read over the last IDLE_WINDOW_S of it.
+    warmupSeconds: quick ? 20 : 45,
+    drainSeconds: 0,
+  }),
+  /** The many-rooms load near saturation with every message traced, 1 in 100, and none. */
+  tracing: (quick) => ({
+    title: 'Tracing cost: many rooms at trace sampling 0, 0.01 and 1',
+    kind: 'tracing',
+    samplings: ['0', '0.01', '1'],
+    channels: quick ? 20 : 100,
+    clients: quick ? 200 : 1_000,
+    steps: quick ? steps([100], 5) : steps([100, 300, 600], 10),
+    warmupSeconds: quick ? 8 : 15,
     drainSeconds: 5,
   }),
 };
+
+/** Seconds at the end of a connect scenario's idle period over which resident memory is averaged. */
+export const IDLE_WINDOW_S = 5;
 
 const round = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
@@ -39,7 +67,8 @@ export function stepFigures(summary, i, step, membersPerChannel, tally, bounds) 
   const sent = m('bench_sent').count ?? 0;
   const received = tally.received;
   const h = { boundaries: bounds, counts: tally.counts };
-  const lat = received === 0 ? {} : { med: quantile(h, 0.5), 'p(95)': quantile(h, 0.95), 'p(99)': quantile(h, 0.99), max: tally.maxMs };
+  const q = (p) => Math.min(tally.maxMs, quantile(h, p));
+  const lat = received === 0 ? {} : { med: q(0.5), 'p(95)': q(0.95), 'p(99)': q(0.99), max: tally.maxMs };
   const post = m('bench_post_ms');
   return {
     offered: step.rate,
@@ -67,6 +96,47 @@ export function headlineRate(steps) {
     if (ok && (best === null || s.offered > best.offered)) best = s;
   }
   return best;
+}
+
+/**
+ * A connect storm's figures from every VU's tallies: clients ready, the storm's length (first
+ * client's start to last client's hello), its rate, each client's start-to-ready percentiles,
+ * and the holding process's resident memory before the clients and at idle, per connection.
+ */
+export function connectFigures(reports, bounds, rss) {
+  const counts = new Array(bounds.length + 1).fill(0);
+  let ready = 0;
+  let maxMs = 0;
+  let first = Infinity;
+  let last = 0;
+  for (const r of reports) {
+    ready += r.ready;
+    if (!r.connect) continue;
+    r.connect.counts.forEach((c, b) => (counts[b] += c));
+    maxMs = Math.max(maxMs, r.connect.maxMs);
+    if (r.connect.firstStartAt > 0) first = Math.min(first, r.connect.firstStartAt);
+    last = Math.max(last, r.lastReadyAt);
+  }
+  const seconds = ready > 0 && last > first ? (last - first) / 1000 : null;
+  const h = { boundaries: bounds, counts };
+  const perConnection = rss.before !== undefined && rss.idle !== undefined && ready > 0 ? (rss.idle - rss.before) / ready : undefined;
+  return {
+    ready,
+    stormSeconds: round(seconds, 2),
+    clientsPerSecond: seconds ? round(ready / seconds, 0) : null,
+    // A bucket's estimate can pass the largest sample seen: never report above it.
+    p50: ready ? round(Math.min(maxMs, quantile(h, 0.5))) : null,
+    p99: ready ? round(Math.min(maxMs, quantile(h, 0.99))) : null,
+    max: ready ? maxMs : null,
+    rssBeforeMb: rss.before === undefined ? null : round(rss.before / 2 ** 20),
+    rssIdleMb: rss.idle === undefined ? null : round(rss.idle / 2 ** 20),
+    kbPerConnection: perConnection === undefined ? null : round(perConnection / 1024),
+  };
+}
+
+/** The highest step rate a run achieved (posts/s), whatever its latency: the saturation point. */
+export function bestAchieved(steps) {
+  return steps.reduce((m, s) => Math.max(m, s.achieved ?? 0), 0);
 }
 
 export function headline(steps) {

@@ -138,3 +138,6 @@ export async function startCentrifugo() {
 }
 
 export const TARGETS = { rtm: startRtm, floor: startFloor, centrifugo: startCentrifugo };
+
+/** The role of the process that holds the clients' sockets: its memory is what an idle connection costs. */
+export const SOCKET_HOLDER = { rtm: 'gateway', floor: 'floor', centrifugo: 'centrifugo' };
