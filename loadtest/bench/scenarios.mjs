@@ -14,7 +14,7 @@ export const SCENARIOS = {
     channels: 1,
     clients: quick ? 200 : 2_000,
     steps: quick ? steps([5, 20], 5) : steps([5, 10, 25, 50], 10),
-    warmupSeconds: quick ? 8 : 20,
+    warmupSeconds: quick ? 8 : 30,
     drainSeconds: 5,
   }),
   /** Many small channels, posts from many tokens: the post path. */
@@ -23,7 +23,7 @@ export const SCENARIOS = {
     channels: quick ? 20 : 100,
     clients: quick ? 200 : 1_000,
     steps: quick ? steps([50, 200], 5) : steps([100, 300, 1_000, 3_000], 10),
-    warmupSeconds: quick ? 8 : 20,
+    warmupSeconds: quick ? 8 : 30,
     drainSeconds: 5,
   }),
   /**
@@ -37,7 +37,7 @@ export const SCENARIOS = {
     clients: quick ? 1_000 : 10_000,
     steps: [],
     // The storm and the idle period: the RSS is read over the last IDLE_WINDOW_S of it.
-    warmupSeconds: quick ? 20 : 45,
+    warmupSeconds: quick ? 20 : 60,
     drainSeconds: 0,
   }),
   /** The many-rooms load near saturation with every message traced, 1 in 100, and none. */
