@@ -3,18 +3,22 @@
  * signal, so a JVM or Jaeger started by a launcher that is killed with SIGKILL would be
  * orphaned; this small watchdog polls the parent and ends the child when it is gone.
  *
- * Usage: node guard.js <parentPid> <command> [args...]; sends `{pid}` over IPC when started.
+ * Usage: node guard.js [--group] <parentPid> <command> [args...]; sends `{pid}` over IPC when
+ * started. With `--group` the command leads a process group of its own and the whole group is
+ * signalled: a build script's compilers go with it.
  */
 import { spawn } from 'node:child_process';
 
-const [parentArg, command, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const group = argv[0] === '--group';
+const [parentArg, command, ...args] = group ? argv.slice(1) : argv;
 const parentPid = Number(parentArg);
 if (!command || !Number.isInteger(parentPid)) {
   process.stderr.write('usage: guard <parentPid> <command> [args...]\n');
   process.exit(2);
 }
 
-const child = spawn(command, args, { stdio: 'inherit' });
+const child = spawn(command, args, { stdio: 'inherit', detached: group });
 child.on('spawn', () => process.send?.({ pid: child.pid }));
 child.on('error', (err) => {
   process.stderr.write(`guard: cannot start ${command}: ${err.message}\n`);
@@ -28,9 +32,18 @@ let stopping = false;
 function stopChild(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
-  child.kill(signal);
+  send(signal);
   // A child that ignores SIGTERM is killed outright rather than left behind.
-  setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+  setTimeout(() => send('SIGKILL'), 20_000).unref();
+}
+
+function send(signal: NodeJS.Signals): void {
+  try {
+    if (group && child.pid) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stopChild('SIGTERM'));

@@ -19,6 +19,8 @@ export interface ProcessSpec {
    * Node children of ours watch their parent themselves and do not need it.
    */
   guarded?: boolean;
+  /** With `guarded`: the command leads its own process group, and stopping it signals the whole group (a script and what it runs). */
+  processGroup?: boolean;
   /** How long a graceful stop may take before SIGKILL. */
   stopTimeoutMs?: number;
 }
@@ -46,7 +48,7 @@ export class ManagedProcess {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     this.log = createWriteStream(spec.logFile, { flags: 'a' });
     const [command, args] = spec.guarded
-      ? [process.execPath, [GUARD, String(process.pid), spec.command, ...spec.args]]
+      ? [process.execPath, [GUARD, ...(spec.processGroup ? ['--group'] : []), String(process.pid), spec.command, ...spec.args]]
       : [spec.command, spec.args];
     const child = spawn(command, args, {
       env: spec.env ?? process.env,
