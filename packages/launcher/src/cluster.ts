@@ -56,6 +56,11 @@ export interface ClusterOptions {
   presenceServers: number;
   /** Start Jaeger and export traces to it. */
   jaeger: boolean;
+  /**
+   * Jaeger's binary is still being built: the servers export to its address from the start
+   * (spans are dropped until it listens) and {@link Cluster.startJaeger} starts it later.
+   */
+  deferJaeger?: boolean;
   /** Delete the state folder first. */
   fresh?: boolean;
   /** Demo users to create (with every one in every demo channel). */
@@ -141,7 +146,7 @@ export class Cluster {
     this.say(`starting Kafka on ${this.kafka.bootstrap}`);
     const [, jaegerDone] = await Promise.all([
       this.kafka.start(),
-      this.jaeger ? (this.say(`starting Jaeger on ${this.jaeger.queryUrl}`), this.jaeger.start()) : Promise.resolve(),
+      this.jaeger && !o.deferJaeger ? (this.say(`starting Jaeger on ${this.jaeger.queryUrl}`), this.jaeger.start()) : Promise.resolve(),
     ]);
     void jaegerDone;
     // The launcher's own client only creates topics and publishes process events; its transient
@@ -330,6 +335,17 @@ export class Cluster {
       demo,
       startedAt: new Date().toISOString(),
     };
+  }
+
+  /** Starts a deferred Jaeger (its build has finished) and lists it in `cluster.json`. */
+  async startJaeger(): Promise<void> {
+    if (!this.jaeger || this.jaeger.pid) return;
+    this.say(`starting Jaeger on ${this.jaeger.queryUrl}`);
+    await this.jaeger.start();
+    if (this.info) {
+      this.info = { ...this.info, processes: this.processes().map((p) => ({ ...p, url: this.info!.processes.find((q) => q.id === p.id)?.url ?? p.url })) };
+      writeFileSync(join(this.options.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
+    }
   }
 
   /** Every process with its real pid. */

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { Cluster, REPO_ROOT } from './cluster.js';
 import { defaultPorts, parseRegions } from './cluster-config.js';
+import { JaegerBuild, jaegerBuilt } from './jaeger-build.js';
 
 /**
  * `rtm up [--fresh]`: starts the whole system on 127.0.0.1, prints the endpoints, and stops
@@ -11,6 +12,10 @@ async function up(args: string[]): Promise<void> {
   const stateDir = process.env.RTM_STATE_DIR ?? join(REPO_ROOT, '.rtm');
   const toolsDir = process.env.RTM_TOOLS_DIR ?? join(REPO_ROOT, '.tools');
   const started = Date.now();
+  const wantJaeger = process.env.RTM_JAEGER !== '0';
+  // A fresh machine's first start does not wait minutes for Jaeger's Go build: the system
+  // comes up without it and Jaeger joins when its background build is done.
+  const jaegerBuild = wantJaeger && !jaegerBuilt(toolsDir) ? new JaegerBuild(REPO_ROOT, join(stateDir, 'logs', 'jaeger-build.log')) : undefined;
   const cluster = new Cluster({
     stateDir,
     toolsDir,
@@ -19,7 +24,8 @@ async function up(args: string[]): Promise<void> {
     ...(process.env.RTM_REGION_DISTANCES ? { regionDistances: process.env.RTM_REGION_DISTANCES } : {}),
     channelServers: Number(process.env.RTM_CHANNEL_SERVERS ?? 3),
     presenceServers: Number(process.env.RTM_PRESENCE_SERVERS ?? 2),
-    jaeger: process.env.RTM_JAEGER !== '0',
+    jaeger: wantJaeger,
+    deferJaeger: jaegerBuild !== undefined,
     fresh: args.includes('--fresh'),
     supervise: true,
     progress: (line) => console.log(`[rtm] ${line}`),
@@ -28,7 +34,7 @@ async function up(args: string[]): Promise<void> {
   const stop = (why: string) => {
     if (stopping) return;
     console.log(`\n[rtm] ${why}: stopping every process`);
-    stopping = cluster.stop().then(
+    stopping = Promise.all([jaegerBuild?.stop(), cluster.stop()]).then(
       () => {
         console.log('[rtm] stopped');
         process.exit(0);
@@ -59,11 +65,26 @@ async function up(args: string[]): Promise<void> {
 Try:
   curl -s -H "Authorization: Bearer ${info.demo.users[0]?.token}" -d channel=${info.demo.channels[0]?.id} -d text=hello ${info.webApi}chat.postMessage
 Press Ctrl-C to stop everything.`);
+    if (jaegerBuild) void buildJaeger(jaegerBuild, cluster, () => stopping !== undefined, join(stateDir, 'logs', 'jaeger-build.log'));
   } catch (err) {
     console.error(`[rtm] start failed: ${err instanceof Error ? err.message : String(err)}`);
     stop('start failed');
     await stopping;
     process.exit(1);
+  }
+}
+
+/** Builds Jaeger in the background, then starts it: traces are kept from then on. */
+async function buildJaeger(build: JaegerBuild, cluster: Cluster, stopping: () => boolean, log: string): Promise<void> {
+  console.log(`[rtm] Jaeger is not built yet (first start): building it in the background, traces are kept once it is up; progress in ${log}`);
+  const { code, seconds } = await build.run();
+  if (stopping()) return;
+  if (code !== 0) return void console.error(`[rtm] Jaeger's build failed (exit ${code}) after ${seconds} s; see ${log}. The system runs on without traces.`);
+  try {
+    await cluster.startJaeger();
+    console.log(`[rtm] Jaeger built in ${seconds} s and up: ${cluster.jaeger?.queryUrl}`);
+  } catch (err) {
+    console.error(`[rtm] Jaeger did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
