@@ -59,6 +59,17 @@ export const IDLE_WINDOW_S = 5;
 const round = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 /**
+ * p50/p95/p99/max (ms, rounded) of counts over `bounds`, nulls without samples. A bucket's
+ * estimate can pass the largest sample seen: none is reported above it.
+ */
+function latency(bounds, counts, maxMs) {
+  const h = { boundaries: bounds, counts };
+  if (counts.every((c) => c === 0)) return { p50: null, p95: null, p99: null, max: null };
+  const q = (p) => round(Math.min(maxMs, quantile(h, p)));
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: round(maxMs) };
+}
+
+/**
  * One step's figures: what was sent from the k6 summary, what was received from the clients'
  * merged tallies (`tally`: received, duplicated, maxMs, counts over LATENCY_BOUNDS_MS).
  */
@@ -66,19 +77,14 @@ export function stepFigures(summary, i, step, membersPerChannel, tally, bounds) 
   const m = (name) => summary.metrics[`${name}{step:${i}}`]?.values ?? {};
   const sent = m('bench_sent').count ?? 0;
   const received = tally.received;
-  const h = { boundaries: bounds, counts: tally.counts };
-  const q = (p) => Math.min(tally.maxMs, quantile(h, p));
-  const lat = received === 0 ? {} : { med: q(0.5), 'p(95)': q(0.95), 'p(99)': q(0.99), max: tally.maxMs };
+  const lat = latency(bounds, tally.counts, tally.maxMs);
   const post = m('bench_post_ms');
   return {
     offered: step.rate,
     seconds: step.seconds,
     achieved: round(sent / step.seconds),
     deliveriesPerSecond: round(received / step.seconds, 0),
-    p50: round(lat.med),
-    p95: round(lat['p(95)']),
-    p99: round(lat['p(99)']),
-    max: round(lat.max),
+    ...lat,
     postP99: round(post['p(99)']),
     sent,
     received,
@@ -118,16 +124,12 @@ export function connectFigures(reports, bounds, rss) {
     last = Math.max(last, r.lastReadyAt);
   }
   const seconds = ready > 0 && last > first ? (last - first) / 1000 : null;
-  const h = { boundaries: bounds, counts };
   const perConnection = rss.before !== undefined && rss.idle !== undefined && ready > 0 ? (rss.idle - rss.before) / ready : undefined;
   return {
     ready,
     stormSeconds: round(seconds, 2),
     clientsPerSecond: seconds ? round(ready / seconds, 0) : null,
-    // A bucket's estimate can pass the largest sample seen: never report above it.
-    p50: ready ? round(Math.min(maxMs, quantile(h, 0.5))) : null,
-    p99: ready ? round(Math.min(maxMs, quantile(h, 0.99))) : null,
-    max: ready ? maxMs : null,
+    ...latency(bounds, counts, maxMs),
     rssBeforeMb: rss.before === undefined ? null : round(rss.before / 2 ** 20),
     rssIdleMb: rss.idle === undefined ? null : round(rss.idle / 2 ** 20),
     kbPerConnection: perConnection === undefined ? null : round(perConnection / 1024),

@@ -343,7 +343,9 @@ export class Cluster {
     this.say(`starting Jaeger on ${this.jaeger.queryUrl}`);
     await this.jaeger.start();
     if (this.info) {
-      this.info = { ...this.info, processes: this.processes().map((p) => ({ ...p, url: this.info!.processes.find((q) => q.id === p.id)?.url ?? p.url })) };
+      // Listed from the start with pid 0: only its pid is new.
+      const pid = this.jaeger.pid ?? 0;
+      this.info = { ...this.info, processes: this.info.processes.map((p) => (p.role === 'jaeger' ? { ...p, pid } : p)) };
       writeFileSync(join(this.options.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
     }
   }

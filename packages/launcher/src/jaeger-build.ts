@@ -15,7 +15,6 @@ export function jaegerBuilt(toolsDir: string): boolean {
  */
 export class JaegerBuild {
   private readonly process: ManagedProcess;
-  private readonly startedAt = Date.now();
 
   constructor(repoRoot: string, logFile: string) {
     this.process = new ManagedProcess({
@@ -32,9 +31,10 @@ export class JaegerBuild {
 
   /** Starts the build; resolves with its exit code and seconds taken once it ends. */
   async run(): Promise<{ code: number | null; seconds: number }> {
+    const startedAt = Date.now();
     await this.process.start();
     const code = await this.process.waitExit();
-    return { code, seconds: Math.round((Date.now() - this.startedAt) / 1000) };
+    return { code, seconds: Math.round((Date.now() - startedAt) / 1000) };
   }
 
   stop(): Promise<void> {
