@@ -22,7 +22,7 @@ export interface TestCluster {
  * Starts a whole cluster on free ports in a temporary folder. Every test file starts its own
  * and stops it in `after`, so nothing is shared or left behind.
  */
-export async function startTestCluster(options: Partial<ClusterOptions> = {}): Promise<TestCluster> {
+export async function startTestCluster(options: Partial<ClusterOptions> & { brokers?: number } = {}): Promise<TestCluster> {
   const { cluster, stateDir, dispose } = await scratchCluster('test', options);
   let info: ClusterInfo;
   try {

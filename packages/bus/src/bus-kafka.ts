@@ -7,10 +7,10 @@ import { splitBySize, toInRecord, toTopicMessages } from './bus-kafka-records.js
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
+import type { KafkaClientSettings } from './kafka-client-settings.js';
 
 /** Settings of {@link KafkaBus}. */
-export interface KafkaBusOptions {
-  brokers: string[];
+export interface KafkaBusOptions extends KafkaClientSettings {
   clientId: string;
   /** Minimum kafkajs log level: error, warn, info or debug. */
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
@@ -32,8 +32,13 @@ export class KafkaBus implements Bus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...(options.ssl ? { ssl: options.ssl } : {}),
+      ...(options.sasl ? { sasl: options.sasl } : {}),
       logLevel: LEVELS[options.logLevel ?? 'warn'],
-      retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 2000 },
+      // Retries stay short so a client notices a restarted broker within half a second of it
+      // taking connections again (at kafkajs's usual 30 s cap, seconds after), and end after about
+      // 15 s, when callers are told instead of waiting.
+      retry: { initialRetryTime: 100, retries: 30, maxRetryTime: 500 },
       logCreator:
         () =>
         ({ level, log: entry }: LogEntry) => {
@@ -75,8 +80,8 @@ export class KafkaBus implements Bus {
           topics: missing.map((t) => ({
             topic: t.name,
             numPartitions: t.partitions,
-            replicationFactor: 1,
-            configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+            replicationFactor: this.options.replicationFactor ?? 1,
+            configEntries: Object.entries({ ...t.config, 'min.insync.replicas': String(this.options.minInsyncReplicas ?? 1) }).map(([name, value]) => ({ name, value })),
           })),
         });
       } catch (err) {
@@ -135,6 +140,13 @@ export class KafkaBus implements Bus {
     return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
+  /** Each partition's leader and in-sync replicas (broker node ids), from the cluster's metadata. */
+  async replicas(topic: string): Promise<Array<{ partition: number; leader: number; isr: number[]; replicas: number[] }>> {
+    const admin = await this.admin();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return (topics[0]?.partitions ?? []).map((p) => ({ partition: p.partitionId, leader: p.leader, isr: p.isr, replicas: p.replicas }));
+  }
+
   async offsetForTime(topic: string, partition: number, timestampMs: number): Promise<string> {
     const admin = await this.admin();
     const found = (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).find((o) => o.partition === partition);
@@ -161,7 +173,15 @@ export class KafkaBus implements Bus {
     let joined = false;
     let markReady!: () => void;
     const ready = new Promise<void>((r) => (markReady = r));
-    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+    // Where each partition's next record is. kafkajs restarts a consumer that lost its broker
+    // with a new group session, and a follower commits no offsets: without a seek it would
+    // start again at the end (skipping what was written while it was down: deliveries a
+    // gateway never pushed) or at the beginning (replaying everything).
+    const positions = new Map<string, { topic: string; partition: number; offset: string }>();
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+      for (const p of positions.values()) consumer.seek(p);
+    });
     consumer.on(consumer.events.FETCH, () => {
       if (joined && options.from === 'end') markReady();
     });
@@ -174,6 +194,7 @@ export class KafkaBus implements Bus {
       eachBatch: async ({ batch }) => {
         const records = batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m));
         await options.onRecords(records);
+        positions.set(`${batch.topic}/${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() });
         if (pending.size > 0 && records.some((r) => r.key === barrierKey) && pending.delete(`${batch.topic}/${batch.partition}`) && pending.size === 0) markReady();
       },
     });

@@ -71,3 +71,17 @@ test('a failed lookup is not remembered', async () => {
   fail = false;
   assert.equal((await cluster.find('g-fail')).nodeId, 5);
 });
+
+test('a cached coordinator whose broker cannot be reached is asked for again at once', async () => {
+  let node = 1;
+  const cluster = fakeCluster(() => node);
+  await cluster.find('g');
+  node = 2;
+  const reachable = cluster.findBroker;
+  cluster.findBroker = async ({ nodeId }) => {
+    if (nodeId === 1) throw new Error('connect ECONNREFUSED');
+    return reachable({ nodeId });
+  };
+  assert.equal((await cluster.find('g')).nodeId, 2, 'the dead coordinator is not answered from memory');
+  assert.deepEqual(cluster.asked, ['g', 'g']);
+});

@@ -38,7 +38,10 @@ export function installCoordinatorCache(): void {
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) {
       coordinatorLookups.cached++;
-      return this.findBroker({ nodeId: hit.nodeId });
+      // A coordinator whose broker cannot be reached (it was killed) is asked for again at once.
+      const broker = await this.findBroker({ nodeId: hit.nodeId }).catch(() => undefined);
+      if (broker) return broker;
+      cache.delete(key);
     }
     coordinatorLookups.sent++;
     const broker = await original.call(this, query);

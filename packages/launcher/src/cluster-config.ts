@@ -8,8 +8,10 @@ export interface RegionSpec {
 
 /** Every port the cluster binds on 127.0.0.1. */
 export interface ClusterPorts {
-  kafka: number;
-  kafkaController: number;
+  /** Client port of each Kafka node (one per broker). */
+  kafka: number[];
+  /** Controller port of each Kafka node, same order. */
+  kafkaController: number[];
   jaegerQuery: number;
   jaegerQueryGrpc: number;
   otlpGrpc: number;
@@ -21,12 +23,17 @@ export interface ClusterPorts {
   presenceBase: number;
 }
 
-/** The documented defaults; each is overridable by the environment variable in the comment. */
-export function defaultPorts(env: NodeJS.ProcessEnv = process.env): ClusterPorts {
+/**
+ * The documented defaults; each is overridable by the environment variable in the comment.
+ * Kafka node i (from 0) listens on `RTM_KAFKA_PORT` + 2i for clients and
+ * `RTM_KAFKA_CONTROLLER_PORT` + 2i for its controller: 9092/9093, 9094/9095, 9096/9097.
+ */
+export function defaultPorts(env: NodeJS.ProcessEnv = process.env, brokers = 1): ClusterPorts {
   const n = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  const nodes = (first: number) => Array.from({ length: brokers }, (_, i) => first + 2 * i);
   return {
-    kafka: n('RTM_KAFKA_PORT', 9092),
-    kafkaController: n('RTM_KAFKA_CONTROLLER_PORT', 9093),
+    kafka: nodes(n('RTM_KAFKA_PORT', 9092)),
+    kafkaController: nodes(n('RTM_KAFKA_CONTROLLER_PORT', 9093)),
     jaegerQuery: n('RTM_JAEGER_QUERY_PORT', 16686),
     jaegerQueryGrpc: n('RTM_JAEGER_QUERY_GRPC_PORT', 16685),
     otlpGrpc: n('RTM_OTLP_GRPC_PORT', 4317),
@@ -42,9 +49,10 @@ export function defaultPorts(env: NodeJS.ProcessEnv = process.env): ClusterPorts
  * Free ports for a test cluster. Server ports are 0 (the kernel picks; the servers announce
  * theirs), so only the fixed infrastructure ports are reserved here.
  */
-export async function testPorts(): Promise<ClusterPorts> {
-  const [kafka, kafkaController, jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin] = await freePorts(7) as [number, number, number, number, number, number, number];
-  return { kafka, kafkaController, jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin, gatewayBase: 0, channelBase: 0, presenceBase: 0 };
+export async function testPorts(brokers = 1): Promise<ClusterPorts> {
+  const ports = await freePorts(5 + 2 * brokers);
+  const [jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin] = ports.splice(0, 5) as [number, number, number, number, number];
+  return { kafka: ports.slice(0, brokers), kafkaController: ports.slice(brokers), jaegerQuery, jaegerQueryGrpc, otlpGrpc, otlpHttp, admin, gatewayBase: 0, channelBase: 0, presenceBase: 0 };
 }
 
 /** Regions and their gateway counts when `RTM_REGIONS` is not set. */

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, waitFor } from '@rtm/process';
-import { KafkaBroker } from './kafka-broker.js';
-import { KafkaBus, CLUSTER_TOPICS, TOPICS } from '@rtm/bus';
+import { KafkaCluster, type KafkaNodeEvent } from './kafka-cluster.js';
+import { KafkaBus, CLUSTER_TOPICS, TOPICS, kafkaClientSettings } from '@rtm/bus';
 import type { OpsEvent } from '@rtm/protocol';
 import { JaegerServer } from './jaeger-server.js';
 import { prometheusTargets } from './prometheus-targets.js';
@@ -36,6 +36,7 @@ export interface ClusterInfo {
   adminApi: string;
   console: string;
   jaeger: string;
+  /** Kafka's bootstrap list, `host:port[,host:port...]`. */
   kafka: string;
   operatorToken: string;
   regions: string[];
@@ -76,6 +77,11 @@ export interface ClusterOptions {
   supervise?: boolean;
   /** How long after an unexpected exit the replacement starts (default 1000 ms). */
   restartDelayMs?: number;
+  /**
+   * An external Kafka's bootstrap list (`host:port,...`): no broker is started, and the
+   * servers get its client settings (`RTM_KAFKA_*`) from the environment.
+   */
+  externalKafka?: string;
 }
 
 interface ServerSlot {
@@ -101,7 +107,8 @@ interface Secrets {
  * tests both use it.
  */
 export class Cluster {
-  readonly kafka: KafkaBroker;
+  /** The local Kafka nodes; undefined with an external Kafka. */
+  readonly kafka: KafkaCluster | undefined;
   readonly jaeger: JaegerServer | undefined;
   private readonly slots: ServerSlot[] = [];
   private secrets!: Secrets;
@@ -114,10 +121,42 @@ export class Cluster {
   constructor(readonly options: ClusterOptions) {
     this.say = options.progress ?? (() => undefined);
     const p = options.ports;
-    this.kafka = new KafkaBroker({ toolsDir: options.toolsDir, dataDir: join(options.stateDir, 'kafka'), port: p.kafka, controllerPort: p.kafkaController });
+    this.kafka = options.externalKafka
+      ? undefined
+      : new KafkaCluster({
+          toolsDir: options.toolsDir,
+          stateDir: options.stateDir,
+          ports: p.kafka,
+          controllerPorts: p.kafkaController,
+          supervise: options.supervise,
+          restartDelayMs: options.restartDelayMs,
+          onNodeEvent: (e) => this.onKafkaEvent(e),
+        });
     this.jaeger = options.jaeger
       ? new JaegerServer({ toolsDir: options.toolsDir, dataDir: join(options.stateDir, 'jaeger'), otlpGrpcPort: p.otlpGrpc, otlpHttpPort: p.otlpHttp, queryPort: p.jaegerQuery, queryGrpcPort: p.jaegerQueryGrpc })
       : undefined;
+  }
+
+  /** Kafka's bootstrap list, as servers get it. */
+  get kafkaBootstrap(): string {
+    return this.options.externalKafka ?? this.kafka!.bootstrap;
+  }
+
+  /** Replication of the topics the system creates: the local cluster's, or `RTM_KAFKA_REPLICATION_FACTOR`. */
+  private get kafkaEnv(): Record<string, string> {
+    if (!this.kafka) return {};
+    const { factor, minInsync } = this.kafka.replication;
+    return { RTM_KAFKA_REPLICATION_FACTOR: String(factor), RTM_KAFKA_MIN_INSYNC_REPLICAS: String(minInsync) };
+  }
+
+  private onKafkaEvent(e: KafkaNodeEvent): void {
+    if (e.type === 'restart_failed') return this.say(`${e.id} failed to restart: ${e.error}`);
+    if (e.type === 'started') {
+      if (e.restart) this.say(`${e.id} is back (pid ${e.pid})`);
+      return this.event({ type: 'process_started', instance: e.id, role: 'kafka', pid: e.pid, expected: true, at: Date.now() });
+    }
+    if (!e.expected && this.options.supervise) this.say(`${e.id} exited (code ${e.code}); restarting it in ${this.options.restartDelayMs ?? 1_000} ms`);
+    this.event({ type: 'process_exited', instance: e.id, role: 'kafka', pid: e.pid, code: e.code, expected: e.expected, at: Date.now() });
   }
 
   get adminUrl(): string {
@@ -143,15 +182,15 @@ export class Cluster {
     mkdirSync(o.stateDir, { recursive: true });
     this.secrets = this.loadSecrets();
 
-    this.say(`starting Kafka on ${this.kafka.bootstrap}`);
+    this.say(this.kafka ? `starting Kafka on ${this.kafka.bootstrap}` : `using Kafka at ${this.kafkaBootstrap}`);
     const [, jaegerDone] = await Promise.all([
-      this.kafka.start(),
+      this.kafka?.start(),
       this.jaeger && !o.deferJaeger ? (this.say(`starting Jaeger on ${this.jaeger.queryUrl}`), this.jaeger.start()) : Promise.resolve(),
     ]);
     void jaegerDone;
     // The launcher's own client only creates topics and publishes process events; its transient
     // errors (a broker still loading, a publish cut short by shutdown) are not worth a line.
-    this.bus = new KafkaBus({ brokers: [this.kafka.bootstrap], clientId: 'launcher', logLevel: 'error', log: () => undefined });
+    this.bus = new KafkaBus({ ...kafkaClientSettings({ ...process.env, ...this.kafkaEnv, RTM_KAFKA: this.kafkaBootstrap }), clientId: 'launcher', logLevel: 'error', log: () => undefined });
     const bus = this.bus;
     await waitFor('topics created', 60_000, async () => (await bus.ensureTopics(CLUSTER_TOPICS), true));
 
@@ -194,7 +233,8 @@ export class Cluster {
         RTM_REGION: region,
         RTM_HOST: '127.0.0.1',
         RTM_HTTP_PORT: String(port),
-        RTM_KAFKA: this.kafka.bootstrap,
+        ...this.kafkaEnv,
+        RTM_KAFKA: this.kafkaBootstrap,
         RTM_OTLP_ENDPOINT: this.jaeger?.otlpTracesUrl ?? '',
         RTM_JAEGER_QUERY_URL: this.jaeger?.queryUrl ?? '',
         RTM_TOKEN_SECRET: this.secrets.tokenSecret,
@@ -328,7 +368,7 @@ export class Cluster {
       // A fragment never reaches a server, so the token stays out of every access log.
       console: `${admin}/console/#token=${encodeURIComponent(this.secrets.operatorToken)}`,
       jaeger: this.jaeger?.queryUrl ?? '',
-      kafka: this.kafka.bootstrap,
+      kafka: this.kafkaBootstrap,
       operatorToken: this.secrets.operatorToken,
       regions: this.options.regions.map((r) => r.name),
       processes: this.processes().map((p) => ({ ...p, url: urls.get(p.id) ?? p.url })),
@@ -352,7 +392,7 @@ export class Cluster {
 
   /** Every process with its real pid. */
   processes(): ProcessInfo[] {
-    const list: ProcessInfo[] = [{ role: 'kafka', id: 'kafka', region: 'core', pid: this.kafka.pid ?? 0, url: this.kafka.bootstrap }];
+    const list: ProcessInfo[] = (this.kafka?.describe() ?? []).map((n) => ({ role: 'kafka', region: 'core', ...n }));
     if (this.jaeger) list.push({ role: 'jaeger', id: 'jaeger', region: 'core', pid: this.jaeger.pid ?? 0, url: this.jaeger.queryUrl });
     for (const s of this.slots) {
       list.push({ role: s.role, id: s.id, region: s.region, pid: s.process.pid ?? 0, url: s.port ? `http://127.0.0.1:${s.port}` : '' });
@@ -373,6 +413,6 @@ export class Cluster {
     await Promise.all(this.slots.map((s) => s.process.stop()));
     await this.bus?.close();
     this.say('stopping Jaeger and Kafka');
-    await Promise.all([this.jaeger?.stop(), this.kafka.stop()]);
+    await Promise.all([this.jaeger?.stop(), this.kafka?.stop()]);
   }
 }

@@ -8,7 +8,7 @@ import { LocalServer } from './local-server.js';
 
 const run = promisify(execFile);
 
-/** Where and how to run the single-node KRaft broker. */
+/** Where and how to run one KRaft node (broker and controller in one JVM). */
 export interface BrokerOptions {
   /** Folder holding `kafka/libs/*.jar`, filled by `scripts/setup.sh`. */
   toolsDir: string;
@@ -18,17 +18,47 @@ export interface BrokerOptions {
   port: number;
   controllerPort: number;
   heapMb?: number;
+  /** KRaft node id (default 1). */
+  nodeId?: number;
+  /** `controller.quorum.voters` of the whole cluster (default: this node alone). */
+  voters?: string;
+  /** Cluster id its storage is formatted with; every node of a cluster shares one. */
+  clusterId?: string;
+  /** Nodes in the cluster (default 1): sets the replication of internal topics. */
+  nodes?: number;
+}
+
+/** How many copies of each partition a cluster of `nodes` brokers keeps, and how many must ack. */
+export function replicationOf(nodes: number): { factor: number; minInsync: number } {
+  const factor = Math.min(3, Math.max(1, nodes));
+  // With three copies a write needs two: one broker may be lost without losing an acked write
+  // or refusing writes. With fewer there is nothing to spare.
+  return { factor, minInsync: factor >= 3 ? 2 : 1 };
 }
 
 /**
- * Broker settings that differ from Kafka's defaults, and why. Shared by the launcher and
- * the tests so both run the broker the docs describe.
+ * Broker settings that differ from Kafka's defaults, and why, for a cluster of `nodes`. Shared
+ * by the launcher and the tests so both run the brokers the docs describe.
  */
-export const BROKER_OVERRIDES: Record<string, string> = {
-  // One node: every internal topic has one replica.
-  'offsets.topic.replication.factor': '1',
-  'transaction.state.log.replication.factor': '1',
-  'transaction.state.log.min.isr': '1',
+export function brokerOverrides(nodes = 1): Record<string, string> {
+  const { factor, minInsync } = replicationOf(nodes);
+  return {
+    // Internal topics are replicated like every topic of the system.
+    'offsets.topic.replication.factor': String(factor),
+    'transaction.state.log.replication.factor': String(factor),
+    'transaction.state.log.min.isr': String(minInsync),
+    'default.replication.factor': String(factor),
+    'min.insync.replicas': String(minInsync),
+    // A killed broker is fenced (its partitions led elsewhere, dropped from every ISR) once its
+    // session ends: 9 s by default, which would be the whole pause senders see.
+    'broker.session.timeout.ms': '2000',
+    'broker.heartbeat.interval.ms': '500',
+    ...EVERY_CLUSTER_SIZE,
+  };
+}
+
+/** Settings the same whatever the cluster's size. */
+const EVERY_CLUSTER_SIZE: Record<string, string> = {
   // Fewer internal partitions: a fresh broker is ready in seconds, not tens of seconds.
   'offsets.topic.num.partitions': '4',
   'transaction.state.log.num.partitions': '4',
@@ -42,6 +72,9 @@ export const BROKER_OVERRIDES: Record<string, string> = {
   'auto.create.topics.enable': 'false',
   'num.partitions': '1',
 };
+
+/** {@link brokerOverrides} of the one-node cluster `npm start` runs by default. */
+export const BROKER_OVERRIDES: Record<string, string> = brokerOverrides(1);
 
 /**
  * JVM options of the broker's JIT, `RTM_KAFKA_JVM_OPTS` if set (space-separated). By default
@@ -58,12 +91,21 @@ export function brokerJitOptions(env: NodeJS.ProcessEnv = process.env): string[]
   return set === undefined ? ['-XX:TieredStopAtLevel=1'] : set.split(/\s+/).filter(Boolean);
 }
 
+/** A fresh KRaft cluster id (22 characters of base64url). */
+export function newKafkaClusterId(): string {
+  // A base64url id may start with '-', which the storage tool reads as an option.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22);
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Folder of the broker's jars inside the tools folder. */
 export function kafkaLibsDir(toolsDir: string): string {
   return join(toolsDir, 'kafka', 'libs');
 }
 
-/** A single-node Apache Kafka broker+controller in KRaft mode on 127.0.0.1. */
+/** One Apache Kafka node, broker and controller in KRaft mode, on 127.0.0.1. */
 export class KafkaBroker extends LocalServer {
   constructor(private readonly options: BrokerOptions) {
     super(options.host);
@@ -90,17 +132,18 @@ export class KafkaBroker extends LocalServer {
     const { dataDir, port, controllerPort } = this.options;
     mkdirSync(dataDir, { recursive: true });
     const h = this.host;
+    const id = this.options.nodeId ?? 1;
     const props: Record<string, string> = {
       'process.roles': 'broker,controller',
-      'node.id': '1',
-      'controller.quorum.voters': `1@${h}:${controllerPort}`,
+      'node.id': String(id),
+      'controller.quorum.voters': this.options.voters ?? `${id}@${h}:${controllerPort}`,
       listeners: `PLAINTEXT://${h}:${port},CONTROLLER://${h}:${controllerPort}`,
       'advertised.listeners': `PLAINTEXT://${h}:${port}`,
       'controller.listener.names': 'CONTROLLER',
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
       'inter.broker.listener.name': 'PLAINTEXT',
       'log.dirs': join(dataDir, 'logs'),
-      ...BROKER_OVERRIDES,
+      ...brokerOverrides(this.options.nodes ?? 1),
     };
     const server = join(dataDir, 'server.properties');
     writeFileSync(server, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
@@ -130,15 +173,18 @@ export class KafkaBroker extends LocalServer {
   async start(timeoutMs = 90_000): Promise<void> {
     const { server, log4j } = this.writeConfig();
     if (!existsSync(join(this.options.dataDir, 'logs', 'meta.properties'))) {
-      // A base64url id may start with '-', which the storage tool reads as an option.
-      let clusterId = randomBytes(16).toString('base64url').slice(0, 22);
-      while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+      const clusterId = this.options.clusterId ?? newKafkaClusterId();
       await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000 });
     }
     await this.launch(
-      { name: 'kafka', command: 'java', args: [...this.javaArgs(log4j), 'kafka.Kafka', server], logFile: this.logFile, stopTimeoutMs: 30_000 },
+      { name: `kafka-${this.options.nodeId ?? 1}`, command: 'java', args: [...this.javaArgs(log4j), 'kafka.Kafka', server], logFile: this.logFile, stopTimeoutMs: 30_000 },
       { what: `Kafka on ${this.bootstrap}`, timeoutMs, exited: `Kafka exited; see ${this.logFile}`, answers: () => portOpen(this.host, this.options.port) },
     );
+  }
+
+  /** True while the JVM runs. */
+  get running(): boolean {
+    return this.process?.running ?? false;
   }
 
   /** Sends a signal to the JVM (fault tests). */

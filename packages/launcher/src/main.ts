@@ -4,11 +4,25 @@ import { Cluster, REPO_ROOT } from './cluster.js';
 import { defaultPorts, parseRegions } from './cluster-config.js';
 import { JaegerBuild, jaegerBuilt } from './jaeger-build.js';
 
+/** The value of `--name N` or `--name=N` among `args`. */
+function option(args: string[], name: string): string | undefined {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(name.length + 3) : args[i + 1];
+}
+
 /**
- * `rtm up [--fresh]`: starts the whole system on 127.0.0.1, prints the endpoints, and stops
- * every process it started on Ctrl-C or SIGTERM.
+ * `rtm up [--fresh] [--brokers N]`: starts the whole system on 127.0.0.1, prints the
+ * endpoints, and stops every process it started on Ctrl-C or SIGTERM. `--brokers 3` runs a
+ * replicated three-node Kafka; `RTM_KAFKA=host:port,...` uses an external one instead.
  */
 async function up(args: string[]): Promise<void> {
+  const brokers = Number(option(args, 'brokers') ?? process.env.RTM_KAFKA_BROKERS ?? 1);
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 9) {
+    console.error(`[rtm] --brokers must be a whole number from 1 to 9`);
+    process.exit(2);
+  }
+  const externalKafka = process.env.RTM_KAFKA?.trim() || undefined;
   const stateDir = process.env.RTM_STATE_DIR ?? join(REPO_ROOT, '.rtm');
   const toolsDir = process.env.RTM_TOOLS_DIR ?? join(REPO_ROOT, '.tools');
   const started = Date.now();
@@ -19,7 +33,8 @@ async function up(args: string[]): Promise<void> {
   const cluster = new Cluster({
     stateDir,
     toolsDir,
-    ports: defaultPorts(),
+    ports: defaultPorts(process.env, brokers),
+    ...(externalKafka ? { externalKafka } : {}),
     regions: parseRegions(process.env.RTM_REGIONS),
     ...(process.env.RTM_REGION_DISTANCES ? { regionDistances: process.env.RTM_REGION_DISTANCES } : {}),
     channelServers: Number(process.env.RTM_CHANNEL_SERVERS ?? 3),
@@ -91,6 +106,6 @@ async function buildJaeger(build: JaegerBuild, cluster: Cluster, stopping: () =>
 const [command = 'up', ...rest] = process.argv.slice(2);
 if (command === 'up') await up(rest);
 else {
-  console.error(`usage: rtm up [--fresh]`);
+  console.error(`usage: rtm up [--fresh] [--brokers N]`);
   process.exit(2);
 }

@@ -18,19 +18,20 @@ export interface ScratchCluster {
 /**
  * A cluster for one test file or load test, beside anything else running: its own temporary
  * folder (`rtm-<name>-…`), free ports, no Jaeger, and unless `options` says otherwise two
- * regions of one gateway, two channel servers and one presence server.
+ * regions of one gateway, two channel servers, one presence server and one Kafka broker.
  */
-export async function scratchCluster(name: string, options: Partial<ClusterOptions> = {}): Promise<ScratchCluster> {
+export async function scratchCluster(name: string, options: Partial<ClusterOptions> & { brokers?: number } = {}): Promise<ScratchCluster> {
+  const { brokers = 1, ...rest } = options;
   const stateDir = mkdtempSync(join(tmpdir(), `rtm-${name}-`));
   const cluster = new Cluster({
     stateDir,
     toolsDir: process.env.RTM_TOOLS_DIR ?? join(REPO_ROOT, '.tools'),
-    ports: await testPorts(),
+    ports: await testPorts(brokers),
     regions: [{ name: 'us-east', gateways: 1 }, { name: 'eu-west', gateways: 1 }],
     channelServers: 2,
     presenceServers: 1,
     jaeger: false,
-    ...options,
+    ...rest,
   });
   return {
     cluster,

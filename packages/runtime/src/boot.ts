@@ -29,7 +29,7 @@ export function bootServer(role: ServerRole): ServerBase {
   const traces = startTelemetry({ serviceName, role, instanceId: config.instanceId, region: config.region, endpoint: config.otlpEndpoint, sampleRatio: config.traceSample });
   const telemetry: Telemetry = { enabled: traces.enabled, shutdown: async () => void (await Promise.all([traces.shutdown(), metrics.shutdown()])) };
   const bus = new KafkaBus({
-    brokers: config.kafkaBrokers,
+    ...config.kafka,
     clientId: config.instanceId,
     logLevel: config.kafkaLogLevel,
     log: (level, message, fields) => (level === 'error' ? log.error(message, fields) : log.warn(message, fields)),

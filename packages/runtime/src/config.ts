@@ -1,3 +1,4 @@
+import { kafkaClientSettings, type KafkaClientSettings } from '@rtm/bus';
 import { RegionMap } from '@rtm/placement';
 import { sampleRatio } from '@rtm/telemetry';
 
@@ -8,7 +9,8 @@ export interface ServiceConfig {
   host: string;
   /** HTTP (and websocket) port; 0 picks a free one. */
   httpPort: number;
-  kafkaBrokers: string[];
+  /** Kafka's bootstrap list and client settings (`RTM_KAFKA`, `RTM_KAFKA_*`). */
+  kafka: KafkaClientSettings;
   /** OTLP/HTTP traces endpoint; tracing is off when empty. */
   otlpEndpoint: string | undefined;
   /** `RTM_JAEGER_QUERY_URL`: Jaeger's query API, where the admin finds a message's trace; unset when Jaeger is off. */
@@ -40,7 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     region: env.RTM_REGION ?? 'local',
     host: env.RTM_HOST ?? '127.0.0.1',
     httpPort: Number(env.RTM_HTTP_PORT ?? '0'),
-    kafkaBrokers: required(env, 'RTM_KAFKA').split(','),
+    kafka: kafkaClientSettings(env),
     otlpEndpoint: env.RTM_OTLP_ENDPOINT || undefined,
     jaegerQueryUrl: env.RTM_JAEGER_QUERY_URL || undefined,
     traceSample: sampleRatio(env.RTM_TRACE_SAMPLE),

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brokerOverrides, replicationOf } from './kafka-broker.js';
+import { KafkaCluster } from './kafka-cluster.js';
+import { defaultPorts } from './cluster-config.js';
+
+test('three or more brokers keep three copies of everything, two of which must have each write', () => {
+  assert.deepEqual(replicationOf(1), { factor: 1, minInsync: 1 });
+  assert.deepEqual(replicationOf(2), { factor: 2, minInsync: 1 });
+  assert.deepEqual(replicationOf(3), { factor: 3, minInsync: 2 });
+  assert.deepEqual(replicationOf(5), { factor: 3, minInsync: 2 });
+  const three = brokerOverrides(3);
+  for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'default.replication.factor']) assert.equal(three[key], '3', key);
+  assert.equal(three['transaction.state.log.min.isr'], '2');
+  assert.equal(three['min.insync.replicas'], '2');
+  assert.equal(brokerOverrides(1)['transaction.state.log.min.isr'], '1');
+});
+
+test('each node gets a client and a controller port, two apart from the last', () => {
+  const ports = defaultPorts({}, 3);
+  assert.deepEqual(ports.kafka, [9092, 9094, 9096]);
+  assert.deepEqual(ports.kafkaController, [9093, 9095, 9097]);
+  assert.deepEqual(defaultPorts({ RTM_KAFKA_PORT: '19092', RTM_KAFKA_CONTROLLER_PORT: '19192' }, 2).kafkaController, [19192, 19194]);
+});
+
+test('a state folder keeps its cluster id, and refuses another number of brokers', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'rtm-kafka-cluster-test-'));
+  try {
+    const three = new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1, 2, 3], controllerPorts: [4, 5, 6] });
+    assert.deepEqual(three.ids, ['kafka-1', 'kafka-2', 'kafka-3']);
+    assert.equal(three.bootstrap, '127.0.0.1:1,127.0.0.1:2,127.0.0.1:3');
+    const saved = JSON.parse(readFileSync(join(stateDir, 'kafka-cluster.json'), 'utf8'));
+    assert.equal(saved.nodes, 3);
+    assert.match(saved.clusterId, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1, 2, 3], controllerPorts: [4, 5, 6] });
+    assert.equal(JSON.parse(readFileSync(join(stateDir, 'kafka-cluster.json'), 'utf8')).clusterId, saved.clusterId, 'the same id on the next start');
+    assert.throws(() => new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1], controllerPorts: [2] }), /3-broker Kafka; start with --fresh/);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
