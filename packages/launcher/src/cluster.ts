@@ -8,6 +8,9 @@ import { KafkaBus, CLUSTER_TOPICS, TOPICS, kafkaClientSettings } from '@rtm/bus'
 import type { OpsEvent } from '@rtm/protocol';
 import { JaegerServer } from './jaeger-server.js';
 import { prometheusTargets } from './prometheus-targets.js';
+import { createDemoWorkspace, type DemoWorkspace } from './demo-workspace.js';
+
+export type { DemoWorkspace };
 import { DEFAULT_REGION_DISTANCES, type ClusterPorts, type RegionSpec } from './cluster-config.js';
 
 /** Repository root, from this file's place in `packages/launcher/dist`. */
@@ -24,11 +27,6 @@ export interface ProcessInfo {
   url: string;
 }
 
-/** The demo workspace the launcher creates through the operator API. */
-export interface DemoWorkspace {
-  users: Array<{ id: string; name: string; token: string }>;
-  channels: Array<{ id: string; name: string }>;
-}
 
 /** What `cluster.json` holds. */
 export interface ClusterInfo {
@@ -205,7 +203,7 @@ export class Cluster {
     await Promise.all(this.slots.map((s) => this.launch(s)));
     await this.waitServing();
     this.say('creating the demo workspace');
-    const demo = await this.createDemo();
+    const demo = await createDemoWorkspace((path, body) => this.operator(path, body), o.demoUsers ?? ['alice', 'bob', 'carol', 'dave'], o.demoChannels ?? ['general', 'random']);
     const urls = new Map((await this.instances()).map((i) => [i.id, i.url]));
     this.info = this.describe(demo, urls);
     writeFileSync(join(o.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
@@ -332,32 +330,6 @@ export class Cluster {
       const serving = new Set(list.filter((i) => i.alive && ['serving', 'draining', 'drained'].includes(i.state)).map((i) => i.id));
       return active.every((s) => serving.has(s.id)) ? true : undefined;
     }, 250);
-  }
-
-  private async createDemo(): Promise<DemoWorkspace> {
-    const names = this.options.demoUsers ?? ['alice', 'bob', 'carol', 'dave'];
-    const channelNames = this.options.demoChannels ?? ['general', 'random'];
-    const existing = (await this.operator<{ users: Array<{ id: string; name: string }> }>('users')).users;
-    const users: DemoWorkspace['users'] = [];
-    for (const name of names) {
-      const found = existing.find((u) => u.name === name);
-      if (found) {
-        const { token } = await this.operator<{ token: string }>(`users/${found.id}/tokens`, {});
-        users.push({ id: found.id, name, token });
-      } else {
-        const { user, token } = await this.operator<{ user: { id: string }; token: string }>('users', { name });
-        users.push({ id: user.id, name, token });
-      }
-    }
-    const channels: DemoWorkspace['channels'] = [];
-    const known = (await this.operator<{ channels: Array<{ id: string; name: string }> }>('channels')).channels;
-    for (const name of channelNames) {
-      const found = known.find((c) => c.name === name);
-      const c = found ?? (await this.operator<{ channel: { id: string; name: string } }>('channels', { name, members: users.map((u) => u.id) })).channel;
-      if (found) await this.operator(`channels/${found.id}/members`, { users: users.map((u) => u.id) });
-      channels.push({ id: c.id, name: c.name });
-    }
-    return { users, channels };
   }
 
   private describe(demo: DemoWorkspace, urls: Map<string, string>): ClusterInfo {
