@@ -1,6 +1,6 @@
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
-import { Requester } from './requester.js';
+import { Requester, type RequesterOptions } from './requester.js';
 import { replyRecord, type ReplyOutcome } from './reply.js';
 import { inboxTopic, processAttributes, type Bus, type InRecord, type Subscription } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
@@ -29,9 +29,10 @@ export class Inbox {
     instanceId: string,
     private readonly log: Logger,
     private readonly handlers: InboxHandlers = {},
+    requesterOptions: RequesterOptions = {},
   ) {
     this.topic = inboxTopic(instanceId).name;
-    this.requester = new Requester(this.topic);
+    this.requester = new Requester(this.topic, requesterOptions);
   }
 
   async start(instanceId: string): Promise<void> {

@@ -4,7 +4,7 @@ import { MemoryBus, TOPICS, CLUSTER_TOPICS, type OutRecord } from '@rtm/bus';
 import type { DeliverRecord, ReplyAddress } from '@rtm/protocol';
 import type { Logger } from '@rtm/runtime';
 import { Inbox } from './inbox.js';
-import { Requester, RequestFailed, RequestTimeout } from './requester.js';
+import { Requester, RequestFailed, RequestTimeout, TooManyPending } from './requester.js';
 import { ChannelLink } from './channel-link.js';
 import { PresenceLink } from './presence-link.js';
 import { replyRecord } from './reply.js';
@@ -121,4 +121,47 @@ test('deliveries go to the handler; malformed records are skipped; stop fails wh
   await inbox.stop();
   await assert.rejects(waiting, /shutting down/);
   assert.equal(inbox.requester.size, 0);
+});
+
+test('a send that hangs ends in RequestTimeout at the deadline, not when the send gives up', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const requester = new Requester('rtm.inbox.admin-1');
+    const pending = requester.request('chat.postMessage', 1_000, () => new Promise<void>(() => undefined));
+    await Promise.resolve();
+    mock.timers.tick(1_000);
+    await assert.rejects(pending, (err) => err instanceof RequestTimeout && err.timeoutMs === 1_000);
+    assert.equal(requester.size, 0);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('past maxPending a request is refused before it is sent, and room comes back as replies arrive', async () => {
+  const requester = new Requester('rtm.inbox.admin-1', { maxPending: 2 });
+  const sent: ReplyAddress[] = [];
+  const send = async (reply: ReplyAddress) => void sent.push(reply);
+  const first = requester.request<number>('a', 10_000, send);
+  const second = requester.request<number>('b', 10_000, send);
+  await assert.rejects(requester.request('c', 10_000, send), (err) => err instanceof TooManyPending && err.maxPending === 2);
+  assert.equal(sent.length, 2, 'the refused request was never sent');
+  assert.equal(requester.size, 2);
+  requester.settle({ type: 'reply', corr: sent[0]!.corr, ok: true, result: 1 });
+  assert.equal(await first, 1);
+  const third = requester.request<number>('c', 10_000, send);
+  assert.equal(sent.length, 3);
+  requester.cancelAll('done');
+  await assert.rejects(second, /done/);
+  await assert.rejects(third, /done/);
+});
+
+test('a send that throws before it returns a promise fails the request at once', async () => {
+  const requester = new Requester('rtm.inbox.admin-1');
+  await assert.rejects(
+    requester.request('chat.postMessage', 10_000, () => {
+      throw new Error('no producer');
+    }),
+    /no producer/,
+  );
+  assert.equal(requester.size, 0);
 });

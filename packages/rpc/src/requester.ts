@@ -15,6 +15,19 @@ export class RequestFailed extends Error {
   }
 }
 
+/** A request refused before it was sent, because too many already wait for their replies. */
+export class TooManyPending extends Error {
+  constructor(readonly what: string, readonly maxPending: number) {
+    super(`${what}: ${maxPending} requests already wait for replies`);
+  }
+}
+
+/** Settings of a {@link Requester}. */
+export interface RequesterOptions {
+  /** Requests that may wait for replies at once; more are refused with {@link TooManyPending} (default unbounded). */
+  maxPending?: number;
+}
+
 interface Pending {
   resolve(result: unknown): void;
   reject(err: Error): void;
@@ -27,14 +40,22 @@ interface Pending {
  */
 export class Requester {
   private readonly pending = new Map<string, Pending>();
+  private readonly maxPending: number;
 
-  constructor(private readonly inbox: string) {}
+  constructor(
+    private readonly inbox: string,
+    options: RequesterOptions = {},
+  ) {
+    this.maxPending = options.maxPending ?? Infinity;
+  }
 
   /**
    * A fresh reply address and the promise of its answer; `cancel` gives up on it (the request
-   * could not be sent) so that nothing waits for it any longer.
+   * could not be sent) so that nothing waits for it any longer. Throws {@link TooManyPending}
+   * when the pending map is full.
    */
   expect<T>(what: string, timeoutMs: number): { reply: ReplyAddress; result: Promise<T>; cancel(err: Error): void } {
+    if (this.pending.size >= this.maxPending) throw new TooManyPending(what, this.maxPending);
     const corr = randomUUID();
     const result = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -50,16 +71,18 @@ export class Requester {
   }
 
   /**
-   * Sends a request with `send` and waits for its answer. When sending fails the caller gets
-   * that error at once and the request is forgotten, instead of lingering until its timeout.
+   * Sends a request with `send` and waits for its answer, never longer than `timeoutMs` from
+   * now: a send that hangs (a broker that does not answer) ends in {@link RequestTimeout} like
+   * a reply that never comes. When sending fails the caller gets that error at once and the
+   * request is forgotten, instead of lingering until its timeout.
    */
   async request<T>(what: string, timeoutMs: number, send: (reply: ReplyAddress) => Promise<void>): Promise<T> {
     const e = this.expect<T>(what, timeoutMs);
+    const cancel = (err: unknown) => e.cancel(err instanceof Error ? err : new Error(String(err)));
     try {
-      await send(e.reply);
+      send(e.reply).catch(cancel);
     } catch (err) {
-      e.cancel(err instanceof Error ? err : new Error(String(err)));
-      throw err;
+      cancel(err);
     }
     return e.result;
   }

@@ -9,6 +9,7 @@ import { ArgError, WebArgs } from './web-args.js';
 import type { WebApi } from './web-api.js';
 import { operatorApi, type OperatorApiOptions } from './operator-api.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { noteResult, refuse } from './web-admission.js';
 
 /** Settings of the admin HTTP app. */
 export interface AdminAppOptions {
@@ -63,7 +64,10 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
     }
     const region = req.headers['x-rtm-region'];
     const result = await o.webApi.call({ method, args: new WebArgs(body), auth, regionHeader: typeof region === 'string' ? region : undefined });
-    res.json(result);
+    noteResult(res, result);
+    // Slack pairs ratelimited with 429 and Retry-After, which is what its SDKs retry on.
+    if (!result.ok && result.error === 'ratelimited') refuse(res, 1);
+    else res.json(result);
     apiMetrics.record(o.webApi.has(method) ? method : 'unknown', result, preciseNow() - started);
   });
 

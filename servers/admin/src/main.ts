@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { CLUSTER_TOPICS } from '@rtm/bus';
@@ -15,18 +16,24 @@ import { ClusterMetrics } from './cluster-metrics/cluster-metrics.js';
 import { MessageTraces } from './operator-traces.js';
 import { MessageTraceSearch } from './operator-trace-search.js';
 import { OperatorStatus, jaegerCheck, kafkaCheck } from './operator-status.js';
+import { admissionSettings } from './admission-settings.js';
+import { AdmissionLimit } from './admission-limit.js';
+import { AdmissionGate } from './admission-gate.js';
+import { observeAdmission } from './api-metrics.js';
+import { admittingListener } from './web-admission.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('admin');
+const limits = admissionSettings();
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
 const ops = new OpsLog(bus);
-const inbox = new Inbox(bus, config.instanceId, log);
+const inbox = new Inbox(bus, config.instanceId, log, {}, { maxPending: limits.maxPendingRequests });
 const signer = new TokenSigner(config.tokenSecret);
-const link = new ChannelLink(bus, inbox.requester);
+const link = new ChannelLink(bus, inbox.requester, limits.requestTimeoutMs);
 const workspace = new Workspace(directory, signer);
 const logReader = new ChannelLogReader(bus);
 const history = new ChannelHistoryReader(link, logReader);
-const presence = new PresenceLink(bus, inbox.requester);
+const presence = new PresenceLink(bus, inbox.requester, limits.requestTimeoutMs);
 const placement = { instances, directory: directory.view, regions: config.regions };
 const webApi = new WebApi({ directory, signer, link, history, presence, workspace, placement, region: config.region });
 const rateLimiter = new RateLimiter(Number(process.env.RTM_POST_RATE ?? 100));
@@ -39,15 +46,19 @@ const traces = new MessageTraces({ link, log: logReader, ...jaeger });
 const traceSearch = new MessageTraceSearch(jaeger);
 const status = new OperatorStatus({ kafka: kafkaCheck(bus), ...(config.jaegerQueryUrl ? { jaeger: jaegerCheck(config.jaegerQueryUrl) } : {}), lastScrape: () => clusterMetrics.lastScrape() });
 const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics, traces, traceSearch, status };
+const clock = systemClock({ unref: true });
+const admission = limits.enabled ? new AdmissionGate({ clock, limit: new AdmissionLimit(clock, limits.limit), queueWaitMs: limits.queueWaitMs }) : undefined;
+if (admission) observeAdmission(admission);
 const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator, consoleDir, log });
 
 await bus.ensureTopics(CLUSTER_TOPICS);
 await Promise.all([directory.start(), instances.start(), ops.start(), inbox.start(config.instanceId)]);
-const server = app.listen(config.httpPort, config.host);
+// Admission control answers refusals before express sees the request (web-admission.ts).
+const server = createServer(admission ? admittingListener(admission, app) : app).listen(config.httpPort, config.host);
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
 const address = server.address();
 const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.httpPort}`;
-const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'admin', region: config.region, url, state: 'serving' }, () => ({ pendingRequests: inbox.requester.size }));
+const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'admin', region: config.region, url, state: 'serving' }, () => ({ pendingRequests: inbox.requester.size, ...(admission ? { admissionLimit: admission.limit, admissionInflight: admission.inflight } : {}) }));
 await announcer.start();
 clusterMetrics.start();
 
@@ -62,4 +73,4 @@ onShutdown(log, async () => {
   await bus.close();
   await telemetry.shutdown();
 }, config.parentPid);
-log.info('admin server ready', { url });
+log.info('admin server ready', { url, admission: limits.enabled ? limits.limit : 'off', requestTimeoutMs: limits.requestTimeoutMs });

@@ -4,7 +4,7 @@ import { directoryKey, type DirectoryEntry, type WebApiResult } from '@rtm/proto
 import { DirectoryView, TokenSigner, type TokenClaims } from '@rtm/directory';
 import { InstanceRegistry, RegionMap } from '@rtm/placement';
 import { MemoryBus } from '@rtm/bus';
-import { RequestFailed, RequestTimeout, type HistoryResult, type PostResult, type PresenceState } from '@rtm/rpc';
+import { RequestFailed, RequestTimeout, TooManyPending, type HistoryResult, type PostResult, type PresenceState } from '@rtm/rpc';
 import type { HistoryRequest } from '@rtm/catch-up';
 import { WebApi } from './web-api.js';
 import { WebArgs } from './web-args.js';
@@ -203,8 +203,10 @@ test('failures of the channel owner map to the documented errors', async () => {
   link.failure = new RequestFailed('cant_update_message');
   assert.deepEqual(await call('chat.update', update), { ok: false, error: 'cant_update_message' });
   link.failure = new RequestTimeout('update', 10_000);
-  assert.deepEqual(await call('chat.update', update), { ok: false, error: 'request_timeout' });
-  assert.deepEqual(await call('chat.postMessage', { channel: 'C1', text: 'hi' }), { ok: false, error: 'request_timeout' });
+  assert.deepEqual(await call('chat.update', update), { ok: false, error: 'service_unavailable' });
+  assert.deepEqual(await call('chat.postMessage', { channel: 'C1', text: 'hi' }), { ok: false, error: 'service_unavailable' });
+  link.failure = new TooManyPending('chat.postMessage', 10);
+  assert.deepEqual(await call('chat.postMessage', { channel: 'C1', text: 'hi' }), { ok: false, error: 'ratelimited' });
   link.failure = new RequestFailed('owner_exploded');
   assert.deepEqual(await call('chat.delete', update), { ok: false, error: 'internal_error' });
   link.failure = new Error('a bug');
