@@ -94,11 +94,18 @@ export interface RtmError {
 export const CLOSE_CODES = {
   normal: { code: 1000, reconnect: false },
   goingAway: { code: 1001, reconnect: true },
+  /** Never sent: what a client reports when the gateway cut a connection whose close it could not deliver in time. */
+  abnormal: { code: 1006, reconnect: true },
+  /** Sent by the websocket layer for a message over the gateway's frame limit; the next frame may be fine. */
+  messageTooBig: { code: 1009, reconnect: true },
   invalidTicket: { code: 4001, reconnect: false },
   tokenRevoked: { code: 4003, reconnect: false },
   draining: { code: 4010, reconnect: true },
   serverShutdown: { code: 4011, reconnect: true },
+  /** The client left too much unread; reconnect with `since`, the gateway cannot know what it read. */
   slowConsumer: { code: 4020, reconnect: true },
+  /** The user holds as many connections on this gateway as it may; not until one of them closes. */
+  tooManyConnections: { code: 4029, reconnect: false },
   protocolViolation: { code: 4030, reconnect: false },
 } as const;
 

@@ -9,6 +9,7 @@ import type { PostResult, PresenceState } from '@rtm/rpc';
 import { ManualClock } from '@rtm/runtime';
 import type { ClientTransport } from './client-transport.js';
 import { Gateway } from './gateway.js';
+import type { GatewayLimits } from './gateway-limits.js';
 import type { ChannelPort, HistoryPort, PresencePort, RecordPublisher } from './ports.js';
 import type { SessionIdentity } from './sessions.js';
 
@@ -122,6 +123,10 @@ type Step = { send: Frame } | { close: [number, string] };
 
 export class FakeTransport implements ClientTransport {
   bufferedAmount = 0;
+  /** No turns of an event loop here: everything queued counts as left unread. */
+  get backlog(): number {
+    return this.bufferedAmount;
+  }
   /** Sends and closes, in order. */
   readonly steps: Step[] = [];
   send(data: string): void {
@@ -154,6 +159,7 @@ export function inRecord(value: unknown, meta: Pick<Partial<InRecord>, 'timestam
 
 export interface HarnessOptions {
   syncDirectory?: () => Promise<void>;
+  limits?: Partial<GatewayLimits>;
 }
 
 function setup(opts: HarnessOptions) {
@@ -174,6 +180,7 @@ function setup(opts: HarnessOptions) {
     presence,
     directory: view,
     ...(opts.syncDirectory ? { syncDirectory: opts.syncDirectory } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
     log,
     clock,
   });

@@ -6,6 +6,7 @@ import { preciseNow } from '@rtm/telemetry';
 import type { DirectorySync } from './directory-sync.js';
 import { countRtmError, recordAck } from './gateway-metrics.js';
 import type { ChannelPort, DirectoryReader, PresencePort } from './ports.js';
+import type { PostLimits } from './post-limits.js';
 import type { PresenceWatch } from './presence-watch.js';
 import type { Session, SessionTable } from './sessions.js';
 
@@ -19,6 +20,8 @@ export interface FrameDispatchOptions {
   presenceWatch: PresenceWatch;
   directory: DirectoryReader;
   directorySync: DirectorySync;
+  /** Text length and posts awaiting their ack, per connection. */
+  postLimits: PostLimits;
   log: Logger;
 }
 
@@ -83,7 +86,8 @@ export class FrameDispatch {
 
   /** Posts a message and acks it; `frameAt` (epoch ms) is when its frame arrived, what the ack is timed from. */
   private async post(s: Session, frame: Extract<ClientFrame, { type: 'message' }>, frameAt: number): Promise<void> {
-    const denied = this.checkChannel(s, frame.channel);
+    // Past the limits nothing waits: the excess is answered at once.
+    const denied = this.checkChannel(s, frame.channel) ?? this.o.postLimits.begin(s, frame.text);
     if (denied) {
       this.replyError(s, frame.id, denied);
       return recordAck(frameAt, denied.code);
@@ -104,6 +108,7 @@ export class FrameDispatch {
       this.replyError(s, frame.id, error);
       recordAck(frameAt, error.code);
     } finally {
+      this.o.postLimits.end(s);
       span.end();
     }
   }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCEPTED_AT_HEADER, MetricsProbe, preciseNow } from '@rtm/telemetry';
 import { flush, harness, inRecord } from './fakes.js';
 import type { Gateway } from './gateway.js';
+import { countCut, countLimitRefusal } from './gateway-metrics.js';
 
 // Before anything records: the instruments bind to the provider current at their first use.
 const probe = new MetricsProbe();
@@ -105,6 +106,26 @@ test('a slow consumer found by a delivery is counted, and its unwritten event re
   assert.equal(m.value('rtm.gateway.slow_consumer_closes'), 1);
   assert.equal(m.histogram(HOPS, { hop: 'gateway_to_client' }).count, 1, 'only the client written to');
   assert.equal(m.value('rtm.gateway.connections'), -1);
+});
+
+test('limit closes and refusals are counted by reason, cuts alone; the unsent bytes of the last sweep are observed', async (t) => {
+  const { clock, connect } = harness(t, { limits: { slowConsumerBytes: 1_000, bufferBudgetBytes: 1_500 } });
+  const clients = await Promise.all(['U01', 'U02', 'U03'].map((u) => connect(u, ['C1'])));
+  await probe.collect();
+  [5_000, 900, 800].forEach((bytes, i) => (clients[i]!.transport.bufferedAmount = bytes));
+  clock.advance(1_000);
+  countLimitRefusal('gateway_full');
+  countLimitRefusal('too_many_connections');
+  countLimitRefusal('too_many_connections');
+  countCut();
+  const m = await probe.collect();
+  assert.equal(m.value('rtm.gateway.limit.closes', { reason: 'slow_consumer' }), 1);
+  assert.equal(m.value('rtm.gateway.limit.closes', { reason: 'buffer_budget' }), 1, 'U02\'s 900 bytes of 1,700 within the bound');
+  assert.equal(m.value('rtm.gateway.slow_consumer_closes'), 2, 'both closed 4020');
+  assert.equal(m.value('rtm.gateway.limit.refusals', { reason: 'gateway_full' }), 1);
+  assert.equal(m.value('rtm.gateway.limit.refusals', { reason: 'too_many_connections' }), 2);
+  assert.equal(m.value('rtm.gateway.closes.cut'), 1);
+  assert.equal(m.value('rtm.gateway.buffered'), 6_700);
 });
 
 test('connections go up and down; subscriptions are observed from the gateway', async (t) => {

@@ -12,6 +12,9 @@ const deliveriesReceived = counter('rtm.deliveries.received', "Delivery records 
 export const connections = gauge('rtm.gateway.connections', 'Client sessions open on this gateway', '{connection}');
 /** Clients closed because they could not read fast enough. */
 export const slowConsumerCloses = counter('rtm.gateway.slow_consumer_closes', 'Clients closed as slow consumers (too many unsent bytes)', '{connection}');
+const limitCloses = counter('rtm.gateway.limit.closes', 'Connections the gateway closed because a client went past a limit, by reason', '{connection}');
+const limitRefusals = counter('rtm.gateway.limit.refusals', 'Connections refused because a limit was reached, by reason', '{connection}');
+const closesCut = counter('rtm.gateway.closes.cut', 'Closes the client did not complete in time (RTM_CLOSE_TIMEOUT_MS): the socket was cut', '{connection}');
 const rtmErrors = counter('rtm.rtm.errors', 'RTM errors sent to clients, by error', '{error}');
 const ackDuration = latencyHistogram('rtm.rtm.ack.duration', "From a client's `message` frame to its ack (ok or error)");
 const catchUpDuration = latencyHistogram('rtm.catch_up.duration', 'Replay of what a session missed on a channel, held live events included');
@@ -93,6 +96,29 @@ export function countRefusal(reason: string): void {
   rtmErrors.add(1, attributes);
 }
 
+/** Why the gateway closed a connection on its own because a limit was reached. */
+export type LimitClose = 'slow_consumer' | 'buffer_budget' | 'frame_too_large' | 'frames_before_hello';
+/** Why the gateway refused a connection because a limit was reached. */
+export type LimitRefusal = 'gateway_full' | 'too_many_connections' | 'handshake_timeout';
+// Closed sets, their attribute objects built once.
+const CLOSE_REASONS = new Map<LimitClose, Attributes>((['slow_consumer', 'buffer_budget', 'frame_too_large', 'frames_before_hello'] as const).map((r) => [r, { reason: r }]));
+const REFUSAL_REASONS = new Map<LimitRefusal, Attributes>((['gateway_full', 'too_many_connections', 'handshake_timeout'] as const).map((r) => [r, { reason: r }]));
+
+/** Counts a connection closed because its client went past a limit. */
+export function countLimitClose(reason: LimitClose): void {
+  limitCloses.add(1, CLOSE_REASONS.get(reason));
+}
+
+/** Counts a connection refused because a limit was reached. */
+export function countLimitRefusal(reason: LimitRefusal): void {
+  limitRefusals.add(1, REFUSAL_REASONS.get(reason));
+}
+
+/** Counts a close the client did not complete in time, so its socket was cut. */
+export function countCut(): void {
+  closesCut.add(1);
+}
+
 /** A `message` frame got its ack (an error one when `errorCode` is given). */
 export function recordAck(frameAt: number, errorCode?: number): void {
   ackDuration.record((preciseNow() - frameAt) / 1000, errorCode === undefined ? undefined : (ERROR_TYPES.get(errorCode) ?? OTHER_ERROR));
@@ -114,25 +140,35 @@ export function recordDrainStep(startedAt: number, moved: number): void {
   drainMoved.add(moved);
 }
 
-/** The subscription counts of the gateways of this process (one, but tests build many). */
-const subscriptionSources = new Set<() => number>();
+/** What a gateway reports to the observed instruments. */
+export interface ObservedGateway {
+  /** Channels subscribed at their owners. */
+  subscriptions(): number;
+  /** Bytes queued for its clients and not yet written, as of its last sweep. */
+  bufferedBytes(): number;
+}
+
+/** The gateways of this process (one, but tests build many). */
+const observedSources = new Set<ObservedGateway>();
 let observing = false;
 
 /**
  * Starts the observed instruments (once per process, after boot) and adds a gateway's
- * subscription count to them; returns what takes it out again.
+ * figures to them; returns what takes it out again.
  */
-export function observeGateway(subscriptions: () => number): () => void {
+export function observeGateway(source: ObservedGateway): () => void {
   if (!observing) {
     observing = true;
-    observedGauge('rtm.gateway.subscriptions', 'Channels this gateway is subscribed to at their owners', (r) => {
+    const sum = (read: (g: ObservedGateway) => number) => {
       let n = 0;
-      for (const count of subscriptionSources) n += count();
-      r.observe(n);
-    }, '{subscription}');
+      for (const g of observedSources) n += read(g);
+      return n;
+    };
+    observedGauge('rtm.gateway.subscriptions', 'Channels this gateway is subscribed to at their owners', (r) => r.observe(sum((g) => g.subscriptions())), '{subscription}');
+    observedGauge('rtm.gateway.buffered', 'Bytes queued for clients and not yet written to their sockets (last sweep)', (r) => r.observe(sum((g) => g.bufferedBytes())), 'By');
     const pushCounter = metrics.getMeter('rtm').createObservableCounter('rtm.gateway.pushes', { description: 'Frames written to client sockets', unit: '{frame}' });
     pushCounter.addCallback((r) => r.observe(pushes));
   }
-  subscriptionSources.add(subscriptions);
-  return () => void subscriptionSources.delete(subscriptions);
+  observedSources.add(source);
+  return () => void observedSources.delete(source);
 }

@@ -2,6 +2,7 @@ import { CLOSE_CODES, type DeliverRecord } from '@rtm/protocol';
 import type { InRecord } from '@rtm/bus';
 import type { DirectoryChange } from '@rtm/directory';
 import { systemClock, type Clock, type Logger } from '@rtm/runtime';
+import { BufferWatch } from './buffer-watch.js';
 import { CatchUp } from './catch-up.js';
 import { ChannelMembership } from './channel-membership.js';
 import type { ClientTransport } from './client-transport.js';
@@ -9,9 +10,11 @@ import { Deliveries } from './deliveries.js';
 import { DirectoryEvents } from './directory-events.js';
 import { DirectorySync } from './directory-sync.js';
 import { FrameDispatch } from './frame-dispatch.js';
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from './gateway-limits.js';
 import { observeGateway } from './gateway-metrics.js';
 import { Migration, type MigrationPort } from './migration.js';
 import type { ChannelPort, DirectoryReader, HistoryPort, PresencePort, RecordPublisher } from './ports.js';
+import { PostLimits } from './post-limits.js';
 import { ConnectionReports } from './presence-reports.js';
 import { PresenceWatch } from './presence-watch.js';
 import { RecentEvents } from './recent-events.js';
@@ -32,8 +35,10 @@ export interface GatewayOptions {
   /** Waits until the directory view has every entry written so far. */
   syncDirectory?: () => Promise<void>;
   log: Logger;
-  /** Decides pin expiry, presence batching and grace periods; timers do not hold the process by default. */
+  /** Decides pin expiry, presence batching, grace periods and buffer sweeps; timers do not hold the process by default. */
   clock?: Clock;
+  /** Bounds on what clients may hold or ask of this gateway ({@link DEFAULT_GATEWAY_LIMITS} for any not given). */
+  limits?: Partial<GatewayLimits>;
 }
 
 /**
@@ -52,6 +57,8 @@ export class Gateway {
   private readonly deliveries: Deliveries;
   private readonly directoryEvents: DirectoryEvents;
   private readonly frames: FrameDispatch;
+  private readonly postLimits: PostLimits;
+  private readonly bufferWatch: BufferWatch;
   /** {@link migration} with its gateway-side half: handoffs taken, ended sessions forgotten. */
   private readonly handoffs: Migration;
   /** Takes this gateway out of the observed metrics. */
@@ -60,7 +67,10 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     const { gatewayId, inbox, log, directory } = o;
     const clock = o.clock ?? systemClock({ unref: true });
-    const sessions = (this.sessions = new SessionTable(log));
+    const limits = { ...DEFAULT_GATEWAY_LIMITS, ...o.limits };
+    const sessions = (this.sessions = new SessionTable(log, limits));
+    this.bufferWatch = new BufferWatch({ sessions, limits, clock });
+    const postLimits = (this.postLimits = new PostLimits(limits));
     const recent = new RecentEvents();
     const subscriptions = (this.subscriptions = new Subscriptions({ gatewayId, inbox, link: o.link, recent, clock }));
     const catchUp = (this.catchUp = new CatchUp({ sessions, subscriptions, recent, history: o.history, log }));
@@ -70,7 +80,7 @@ export class Gateway {
     const membership = new ChannelMembership({ sessions, subscriptions, catchUp, directory, log });
     this.deliveries = new Deliveries({ sessions, subscriptions, recent, catchUp, membership });
     this.directoryEvents = new DirectoryEvents({ sessions, subscriptions, membership });
-    this.frames = new FrameDispatch({ sessions, link: o.link, presence: o.presence, presenceWatch, directory, directorySync, log });
+    this.frames = new FrameDispatch({ sessions, link: o.link, presence: o.presence, presenceWatch, directory, directorySync, postLimits, log });
     this.migration = this.handoffs = new Migration({ sessions, subscriptions, catchUp, presenceWatch, reports });
     // However a session ends (socket, slow consumer, revoked token, move), it frees what it held.
     sessions.onClosed((s, presenceGraceMs) => {
@@ -79,7 +89,7 @@ export class Gateway {
       void presenceWatch.watch(s, []);
       reports.closed(s, presenceGraceMs);
     });
-    this.unobserve = observeGateway(() => this.stats().subscriptions ?? 0);
+    this.unobserve = observeGateway({ subscriptions: () => this.subscriptions.counts().subscriptions, bufferedBytes: () => this.bufferWatch.bufferedBytes });
   }
 
   /**
@@ -156,12 +166,13 @@ export class Gateway {
   /** Stops the timers, and this gateway's part in the observed metrics. */
   stopTimers(): void {
     this.unobserve();
+    this.bufferWatch.stop();
     this.reports.stop();
     this.subscriptions.stop();
   }
 
   stats(): Record<string, number> {
-    const parts = [this.deliveries, this.frames, this.catchUp, this.presenceWatch, this.handoffs].map((p) => p.stats());
+    const parts = [this.deliveries, this.frames, this.catchUp, this.presenceWatch, this.handoffs, this.sessions, this.bufferWatch, this.postLimits].map((p) => p.stats());
     return Object.assign({ connections: this.sessions.size, ...this.subscriptions.counts() }, ...parts);
   }
 }

@@ -7,9 +7,12 @@ import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
 import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
 import { Gateway } from './gateway.js';
 import { Drainer } from './drainer.js';
+import { readGatewayLimits } from './gateway-limits.js';
 import { GatewayInboxHandlers } from './inbox-handlers.js';
 import { WsListener } from './ws-listener.js';
 
+// Before anything starts: a limit it would misread stops the gateway, naming the variable.
+const limits = readGatewayLimits(process.env);
 const { config, log, telemetry, metrics, bus } = bootServer('gateway');
 const directory = new Directory(bus);
 const instances = new InstanceRegistry(bus);
@@ -17,8 +20,8 @@ const signer = new TokenSigner(config.tokenSecret);
 const handlers = new GatewayInboxHandlers(log);
 const inbox = new Inbox(bus, config.instanceId, log, handlers);
 const link = new ChannelLink(bus, inbox.requester);
-const gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, syncDirectory: () => directory.sync(), log });
-const listener = new WsListener({ gatewayId: config.instanceId, host: config.host, port: config.httpPort, signer, directory, gateway, log, stats: () => stats(), metrics });
+const gateway = new Gateway({ gatewayId: config.instanceId, region: config.region, inbox: inbox.topic, bus, link, history: new ChannelHistoryReader(link, new ChannelLogReader(bus)), presence: new PresenceLink(bus, inbox.requester), directory: directory.view, syncDirectory: () => directory.sync(), log, limits });
+const listener = new WsListener({ gatewayId: config.instanceId, host: config.host, port: config.httpPort, signer, directory, gateway, log, stats: () => stats(), metrics, limits });
 await listener.start();
 const url = `http://${config.host}:${listener.port}`;
 const announcer = new InstanceAnnouncer(bus, { id: config.instanceId, role: 'gateway', region: config.region, url, wsUrl: `ws://${config.host}:${listener.port}/rtm`, state: 'starting' }, () => stats());
@@ -35,8 +38,8 @@ const drainer = new Drainer({
   log,
   defaultRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000),
 });
-/** What `/stats` and the instance record report: sessions, subscriptions, drain progress (read only once serving). */
-const stats = (): Record<string, number> => ({ ...gateway.stats(), ...drainer.stats() });
+/** What `/stats` and the instance record report: sessions, subscriptions, limits reached, drain progress (read only once serving). */
+const stats = (): Record<string, number> => ({ ...gateway.stats(), ...listener.stats(), ...drainer.stats() });
 handlers.bind({ gateway, accepting: () => drainer.accepting, reply: (to, outcome) => inbox.reply(to, outcome) });
 directory.onChange((change) => {
   gateway.onDirectoryChange(change);

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES } from '@rtm/protocol';
 import type { Logger } from '@rtm/runtime';
 import type { ClientTransport } from './client-transport.js';
-import { connections, pushed, slowConsumerCloses, type DeliveryTiming } from './gateway-metrics.js';
+import { connections, countLimitClose, pushed, slowConsumerCloses, type DeliveryTiming } from './gateway-metrics.js';
+import type { GatewayLimits } from './gateway-limits.js';
 
-/** Past this many unsent bytes a client is too slow to keep up and is disconnected. */
-const SLOW_CONSUMER_BYTES = 8 * 1024 * 1024;
+/** Why a client was closed as a slow consumer: its own backlog, or its share of the gateway's. */
+export type SlowConsumerReason = 'slow_consumer' | 'buffer_budget';
 
 /** Who a connection belongs to and where it wants to resume from. */
 export interface SessionIdentity {
@@ -47,8 +48,12 @@ export class SessionTable {
   private readonly byId = new Map<string, Session>();
   private readonly byUser = new Map<string, Set<Session>>();
   private readonly closedListeners: SessionClosedListener[] = [];
+  private readonly slowCloses: Record<SlowConsumerReason, number> = { slow_consumer: 0, buffer_budget: 0 };
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly limits: Pick<GatewayLimits, 'slowConsumerBytes'>,
+  ) {}
 
   /** Calls `listener` after each session ends, in the order listeners were added. */
   onClosed(listener: SessionClosedListener): void {
@@ -88,14 +93,26 @@ export class SessionTable {
    */
   push(s: Session, payload: object, timing?: DeliveryTiming, frame?: string): void {
     if (s.closed || s.frozen) return;
-    if (s.transport.bufferedAmount > SLOW_CONSUMER_BYTES) {
-      this.log.warn('slow consumer disconnected', { user: s.user });
-      slowConsumerCloses.add(1);
-      this.close(s.id, CLOSE_CODES.slowConsumer.code, 'slow consumer');
+    if (s.transport.backlog > this.limits.slowConsumerBytes) {
+      this.closeSlowConsumer(s.id, 'slow_consumer');
       return;
     }
     s.transport.send(frame ?? JSON.stringify(payload));
     pushed(timing);
+  }
+
+  /**
+   * Closes a client that does not read fast enough with the slow-consumer code, which tells it
+   * to reconnect and catch up with `since`: only the client knows what it read of what was sent.
+   */
+  closeSlowConsumer(sessionId: string, reason: SlowConsumerReason): void {
+    const s = this.byId.get(sessionId);
+    if (!s || s.closed) return;
+    this.log.warn('slow consumer disconnected', { user: s.user, reason, unsentBytes: s.transport.bufferedAmount });
+    this.slowCloses[reason]++;
+    slowConsumerCloses.add(1);
+    countLimitClose(reason);
+    this.close(s.id, CLOSE_CODES.slowConsumer.code, reason);
   }
 
   /**
@@ -121,5 +138,9 @@ export class SessionTable {
       this.push(s, { type: 'goodbye', source: reason });
       this.close(s.id, code, reason);
     }
+  }
+
+  stats(): Record<string, number> {
+    return { slowConsumerCloses: this.slowCloses.slow_consumer, bufferBudgetCloses: this.slowCloses.buffer_budget };
   }
 }

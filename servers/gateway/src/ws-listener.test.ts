@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as tcpConnect } from 'node:net';
 import { WebSocket } from 'ws';
 import { TokenSigner, type TicketClaims } from '@rtm/directory';
 import { CLOSE_CODES } from '@rtm/protocol';
 import type { ClientTransport } from './client-transport.js';
 import { log } from './fakes.js';
+import type { GatewayLimits } from './gateway-limits.js';
 import type { SessionIdentity } from './sessions.js';
-import { WsListener, admission, type SessionHost } from './ws-listener.js';
+import { MAX_FRAMES_BEFORE_HELLO, WsListener, admission, type SessionHost } from './ws-listener.js';
 
 const claims: TicketClaims = { user: 'U01', team: 'T1', gateway: 'gw-1', nonce: 'n', expiresAt: 1, since: { C1: '1.000001' } };
 
@@ -32,29 +34,77 @@ test('admission: a malformed since refuses the connection with the protocol-viol
   }
 });
 
-/** A gateway that records the sessions opened. */
+/** A gateway that records the sessions opened, the frames fed to them and the ones closed. */
 class FakeHost implements SessionHost {
   readonly opened: SessionIdentity[] = [];
-  open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
+  readonly frames: Array<[string, string]> = [];
+  readonly closed: string[] = [];
+  /** When set, sessions open (and say hello) only once it resolves. */
+  gate: Promise<void> | undefined;
+  async open(identity: SessionIdentity, transport: ClientTransport): Promise<string> {
     this.opened.push(identity);
+    const id = `s${this.opened.length}`;
+    await this.gate;
     transport.send(JSON.stringify({ type: 'hello' }));
-    return Promise.resolve(`s${this.opened.length}`);
+    return id;
   }
-  onFrame(): Promise<void> {
+  onFrame(id: string, raw: string): Promise<void> {
+    this.frames.push([id, raw]);
     return Promise.resolve();
   }
-  close(): void {}
+  close(id: string): void {
+    this.closed.push(id);
+  }
 }
 
-async function listening(t: { after(fn: () => Promise<void>): void }) {
+/** A listener on a free port; `syncHangs` makes the directory's catch-up never finish (for an unknown user). */
+async function listening(t: { after(fn: () => Promise<void>): void }, limits: Partial<GatewayLimits> = {}, syncHangs = false) {
   const signer = new TokenSigner('ws-listener-test-secret-0123');
   const host = new FakeHost();
-  const directory = { view: { user: (id: string) => (id === 'U01' ? { id } : undefined) }, sync: async () => {}, write: async () => {} };
-  const listener = new WsListener({ gatewayId: 'gw-1', host: '127.0.0.1', port: 0, signer, directory, gateway: host, log, stats: () => ({ connections: 7 }) });
+  const known = new Set(['U01', 'U02']);
+  const directory = { view: { user: (id: string) => (known.has(id) ? { id } : undefined) }, sync: () => (syncHangs ? new Promise<void>(() => undefined) : Promise.resolve()), write: async () => {} };
+  const listener = new WsListener({ gatewayId: 'gw-1', host: '127.0.0.1', port: 0, signer, directory, gateway: host, log, stats: () => ({ connections: 7 }), limits });
   await listener.start();
   t.after(() => listener.stop());
-  const ticket = () => encodeURIComponent(signer.issueTicket({ user: 'U01', team: 'T1', gateway: 'gw-1' }, 30_000));
-  return { host, base: `127.0.0.1:${listener.port}`, ticket };
+  const ticket = (user = 'U01') => encodeURIComponent(signer.issueTicket({ user, team: 'T1', gateway: 'gw-1' }, 30_000));
+  return { host, listener, base: `127.0.0.1:${listener.port}`, ticket };
+}
+
+/** A client that stays connected: its events, and its close once it comes. */
+async function stayConnected(url: string): Promise<{ ws: WebSocket; events: Array<Record<string, unknown>>; closed: Promise<[number, string]> }> {
+  const ws = new WebSocket(url);
+  const events: Array<Record<string, unknown>> = [];
+  ws.on('message', (data) => events.push(JSON.parse(String(data)) as Record<string, unknown>));
+  ws.on('error', () => undefined);
+  const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, String(reason)])));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+  return { ws, events, closed };
+}
+
+/** The HTTP answer to an upgrade the gateway refuses before any websocket exists. */
+function refusedUpgrade(url: string): Promise<{ status: number; retryAfter: string | undefined; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('error', () => undefined);
+    ws.once('open', () => reject(new Error('upgraded')));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body: JSON.parse(body) }));
+    });
+  });
+}
+
+/** Polls `check` until it holds, for at most `ms`. */
+async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Connects and collects the events until the server closes the socket. */
@@ -96,4 +146,96 @@ test('the listener answers /healthz and /stats, and 404 elsewhere', async (t) =>
   assert.deepEqual(await stats.json(), { ok: true, connections: 7 });
   const other = await fetch(`http://${base}/nope`);
   assert.deepEqual([other.status, await other.json()], [404, { ok: false, error: 'not_found' }]);
+});
+
+test('past the gateway\'s connection limit an upgrade gets HTTP 503 with Retry-After, and its ticket stays unspent', async (t) => {
+  const { listener, base, ticket } = await listening(t, { maxConnections: 1 });
+  const first = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  const url = `ws://${base}/rtm?ticket=${ticket('U02')}`;
+  assert.deepEqual(await refusedUpgrade(url), { status: 503, retryAfter: '1', body: { ok: false, error: 'service_unavailable', reason: 'gateway_full' } });
+  assert.equal(listener.stats().gatewayFullRefusals, 1);
+  first.ws.close();
+  await first.closed;
+  await until('the place given back', () => listener.stats().sockets === 0);
+  const retried = await stayConnected(url);
+  await until('hello', () => retried.events.length > 0);
+  assert.deepEqual(retried.events, [{ type: 'hello' }], 'the same URL works once there is room');
+  retried.ws.close();
+});
+
+test('past the per-user limit a connection gets an error event and close 4029; other users and later connects are fine', async (t) => {
+  const { host, listener, base, ticket } = await listening(t, { maxConnectionsPerUser: 2 });
+  const mine = [await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`), await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`)];
+  const third = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  assert.deepEqual(await third.closed, [4029, 'too_many_connections']);
+  assert.deepEqual(third.events, [{ type: 'error', error: { code: 4029, msg: 'too_many_connections: at most 2 connections per user on one gateway' } }]);
+  assert.equal(CLOSE_CODES.tooManyConnections.reconnect, false);
+  const other = await stayConnected(`ws://${base}/rtm?ticket=${ticket('U02')}`);
+  await until('hello', () => other.events.length > 0);
+  assert.equal(host.opened.length, 3);
+  assert.equal(listener.stats().tooManyConnectionsRefusals, 1);
+  mine[0]!.ws.close();
+  await mine[0]!.closed;
+  await until('the user\'s place given back', () => listener.stats().sockets === 2);
+  const again = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  await until('hello', () => again.events.length > 0);
+  assert.deepEqual(again.events, [{ type: 'hello' }]);
+  for (const c of [mine[1]!, other, again]) c.ws.close();
+});
+
+test('a frame over the size limit closes that connection with 1009 and ends its session; the user\'s other one goes on', async (t) => {
+  const { host, listener, base, ticket } = await listening(t, { maxFrameBytes: 2048 });
+  const big = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  const small = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  await until('both open', () => host.opened.length === 2 && big.events.length > 0 && small.events.length > 0);
+  big.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(2048) }));
+  assert.deepEqual(await big.closed, [1009, '']);
+  assert.deepEqual(new Set(host.closed), new Set(['s1']), 'at once, and again (harmlessly) when the socket closes');
+  assert.equal(listener.stats().frameTooLargeCloses, 1);
+  small.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(1900) }));
+  await until('the frame fed', () => host.frames.length === 1);
+  assert.equal(host.frames[0]![0], 's2');
+  small.ws.close();
+});
+
+test('a connection that never sends its upgrade request is closed after the handshake timeout', async (t) => {
+  const { base } = await listening(t, { handshakeTimeoutMs: 200 });
+  const [host, port] = base.split(':');
+  for (const partial of ['', 'GET /rtm?ticket=x HTTP/1.1\r\nHost: gw\r\n']) {
+    const started = Date.now();
+    const socket = tcpConnect(Number(port), host!, () => socket.write(partial));
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString()));
+    await new Promise((resolve) => socket.once('close', resolve));
+    const took = Date.now() - started;
+    assert.ok(took >= 190 && took < 2_000, `closed after ${took} ms`);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+  }
+});
+
+test('an upgrade whose ticket check does not finish in time gets HTTP 503', async (t) => {
+  const { listener, base, ticket } = await listening(t, { handshakeTimeoutMs: 200 }, true);
+  const started = Date.now();
+  const refused = await refusedUpgrade(`ws://${base}/rtm?ticket=${ticket('U77')}`);
+  assert.deepEqual(refused, { status: 503, retryAfter: '1', body: { ok: false, error: 'service_unavailable', reason: 'handshake_timeout' } });
+  assert.ok(Date.now() - started >= 190);
+  assert.equal(listener.stats().handshakeTimeouts, 1);
+  await until('the place given back', () => listener.stats().sockets === 0);
+});
+
+test('frames sent before hello wait for the session, in order; past the bound the connection is closed 4030', async (t) => {
+  const { host, listener, base, ticket } = await listening(t);
+  let open!: () => void;
+  host.gate = new Promise<void>((resolve) => (open = resolve));
+  const patient = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  for (const n of [1, 2, 3]) patient.ws.send(JSON.stringify({ type: 'ping', id: n }));
+  const eager = await stayConnected(`ws://${base}/rtm?ticket=${ticket()}`);
+  for (let n = 0; n <= MAX_FRAMES_BEFORE_HELLO; n++) eager.ws.send(JSON.stringify({ type: 'ping', id: n }));
+  assert.deepEqual(await eager.closed, [4030, 'frames_before_hello']);
+  assert.equal(listener.stats().framesBeforeHelloCloses, 1);
+  open();
+  await until('the early frames fed', () => host.frames.length === 3);
+  assert.deepEqual(host.frames.map(([id, raw]) => [id, (JSON.parse(raw) as { id: number }).id]), [['s1', 1], ['s1', 2], ['s1', 3]]);
+  await until('the eager one ended', () => host.closed.includes('s2'));
+  patient.ws.close();
 });

@@ -6,8 +6,10 @@ import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
 import { answerHealth, type Logger } from '@rtm/runtime';
 import type { Metrics } from '@rtm/telemetry';
 import type { Gateway } from './gateway.js';
-import { countRefusal } from './gateway-metrics.js';
-import { wsTransport } from './client-transport.js';
+import { countCut, countLimitClose, countLimitRefusal, countRefusal } from './gateway-metrics.js';
+import { wsTransport, type WsTransportOptions } from './client-transport.js';
+import { ConnectionQuota } from './connection-quota.js';
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from './gateway-limits.js';
 
 /** What the listener needs of the gateway: sessions opened, fed and closed. */
 export type SessionHost = Pick<Gateway, 'open' | 'onFrame' | 'close'>;
@@ -32,19 +34,50 @@ export interface WsListenerOptions {
   stats: () => Record<string, unknown>;
   /** Answers `/metrics`. */
   metrics?: Pick<Metrics, 'handle'>;
+  /** Frame size, connection counts, handshake and close timeouts ({@link DEFAULT_GATEWAY_LIMITS} for any not given). */
+  limits?: Partial<GatewayLimits>;
 }
+
+/** Refusals answered with HTTP 503 before any websocket exists: the client may retry, or ask `rtm.connect` for another gateway. */
+type HttpRefusal = 'gateway_full' | 'handshake_timeout';
+
+/** ws's error code for a message over `maxPayload`; it closes the connection with 1009 itself. */
+const MESSAGE_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
+/**
+ * Frames a client may send before its session is open (`hello`), held until then; their bytes
+ * together are bounded by the frame limit. Slack's clients send nothing before `hello`.
+ */
+export const MAX_FRAMES_BEFORE_HELLO = 64;
 
 /**
  * The gateway's HTTP server: websocket upgrades on `/rtm?ticket=...` (tickets from
  * `rtm.connect`, single use, for this gateway only), plus `/healthz`, `/stats` and `/metrics`.
+ * It enforces the connection limits: how many sockets, per user and in all, how long the
+ * handshake may take, how large a frame may be, and that no close waits on a client forever.
  */
 export class WsListener {
   private server: Server | undefined;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  private readonly wss: WebSocketServer;
+  private readonly limits: GatewayLimits;
+  private readonly quota: ConnectionQuota;
+  private readonly closing: WsTransportOptions;
   /** Nonces of tickets already used, until they expire. */
   private readonly usedTickets = new Map<string, number>();
+  private readonly counters = { gatewayFullRefusals: 0, tooManyConnectionsRefusals: 0, handshakeTimeouts: 0, frameTooLargeCloses: 0, framesBeforeHelloCloses: 0, closesCut: 0 };
 
-  constructor(private readonly o: WsListenerOptions) {}
+  constructor(private readonly o: WsListenerOptions) {
+    this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...o.limits };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes });
+    this.quota = new ConnectionQuota(this.limits);
+    this.closing = {
+      closeTimeoutMs: this.limits.closeTimeoutMs,
+      onCut: () => {
+        this.counters.closesCut++;
+        countCut();
+      },
+    };
+  }
 
   get port(): number {
     const a = this.server?.address();
@@ -52,7 +85,11 @@ export class WsListener {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
+    const handshakeMs = this.limits.handshakeTimeoutMs;
+    // Node answers 408 and closes a connection whose request headers (an upgrade's too) are not
+    // complete in time, silent ones included; it looks at its connections every interval.
+    const timeouts = { headersTimeout: handshakeMs, requestTimeout: handshakeMs, connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(handshakeMs / 2))) };
+    this.server = createServer(timeouts, (req, res) => {
       if (!answerHealth(req, res, this.o.stats, this.o.metrics)) res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not_found"}');
     });
     this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
@@ -65,20 +102,64 @@ export class WsListener {
     }, 10_000).unref();
   }
 
+  /** Sockets counted against the limits and what the limits refused or closed; for `/stats`. */
+  stats(): Record<string, number> {
+    return { sockets: this.quota.size, ...this.counters };
+  }
+
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/rtm') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    const admitted = admission(await this.admit(url.searchParams.get('ticket') ?? ''), url.searchParams.get('since'));
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (admitted.ok) return this.attach(ws, admitted.claims);
-      // Slack sends an error event before closing on a bad connection URL.
-      countRefusal(admitted.reason);
-      ws.send(JSON.stringify({ type: 'error', error: admitted.error }));
-      ws.close(admitted.error.code, admitted.reason);
-    });
+    // Refused before the ticket is looked at, so it stays unspent for a retry.
+    const releaseSocket = this.quota.claimSocket();
+    if (!releaseSocket) return this.refuseHttp(socket, 'gateway_full');
+    socket.once('close', releaseSocket);
+    // The ticket check may wait for the directory: it has the handshake's deadline too.
+    const deadline = setTimeout(() => this.refuseHttp(socket, 'handshake_timeout'), this.limits.handshakeTimeoutMs);
+    let claims: TicketClaims | undefined;
+    try {
+      claims = await this.admit(url.searchParams.get('ticket') ?? '');
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (socket.destroyed || !socket.writable) return;
+    const admitted = this.withinUserQuota(admission(claims, url.searchParams.get('since')), socket);
+    this.wss.handleUpgrade(req, socket, head, (ws) => (admitted.ok ? this.attach(ws, admitted.claims) : this.refuse(ws, admitted)));
+  }
+
+  /** An admitted connection takes one of its user's places, given back when its socket closes; none left is a refusal. */
+  private withinUserQuota(admitted: Admission, socket: Duplex): Admission {
+    if (!admitted.ok) return admitted;
+    const release = this.quota.claimUser(admitted.claims.user);
+    if (!release) return tooManyConnections(this.limits.maxConnectionsPerUser);
+    socket.once('close', release);
+    return admitted;
+  }
+
+  /** Slack sends an error event before closing on a bad connection URL; the close code is the error's. */
+  private refuse(ws: WebSocket, refused: Extract<Admission, { ok: false }>): void {
+    countRefusal(refused.reason);
+    if (refused.error.code === CLOSE_CODES.tooManyConnections.code) {
+      this.counters.tooManyConnectionsRefusals++;
+      countLimitRefusal('too_many_connections');
+    }
+    const transport = wsTransport(ws, this.closing);
+    transport.send(JSON.stringify({ type: 'error', error: refused.error }));
+    transport.close(refused.error.code, refused.reason);
+  }
+
+  /** Answers an upgrade with 503 and ends the socket: nothing of the gateway's is spent on it. */
+  private refuseHttp(socket: Duplex, reason: HttpRefusal): void {
+    if (socket.destroyed || !socket.writable) return;
+    if (reason === 'gateway_full') this.counters.gatewayFullRefusals++;
+    else this.counters.handshakeTimeouts++;
+    countLimitRefusal(reason);
+    const body = JSON.stringify({ ok: false, error: 'service_unavailable', reason });
+    const head = ['HTTP/1.1 503 Service Unavailable', 'Retry-After: 1', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
   }
 
   /** The ticket's claims if it is genuine, unexpired, unused, for this gateway and a known user. */
@@ -91,18 +172,31 @@ export class WsListener {
   }
 
   private attach(ws: WebSocket, claims: TicketClaims): void {
-    const transport = wsTransport(ws);
+    const transport = wsTransport(ws, this.closing);
     let sessionId: string | undefined;
     const early: string[] = [];
+    let earlyBytes = 0;
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
-      if (sessionId) void this.o.gateway.onFrame(sessionId, text);
-      else early.push(text);
+      if (sessionId) return void this.o.gateway.onFrame(sessionId, text);
+      earlyBytes += text.length;
+      if (early.length < MAX_FRAMES_BEFORE_HELLO && earlyBytes <= this.limits.maxFrameBytes) return void early.push(text);
+      this.counters.framesBeforeHelloCloses++;
+      countLimitClose('frames_before_hello');
+      early.length = 0;
+      transport.close(CLOSE_CODES.protocolViolation.code, 'frames_before_hello');
     });
     ws.on('close', () => {
       if (sessionId) this.o.gateway.close(sessionId);
     });
-    ws.on('error', (err) => this.o.log.warn('websocket error', { error: String(err) }));
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== MESSAGE_TOO_BIG) return this.o.log.warn('websocket error', { error: String(err) });
+      // ws has sent 1009; the session ends now, not when the client answers the close.
+      this.counters.frameTooLargeCloses++;
+      countLimitClose('frame_too_large');
+      transport.close(CLOSE_CODES.messageTooBig.code, 'frame_too_large');
+      if (sessionId) this.o.gateway.close(sessionId);
+    });
     this.o.gateway
       .open({ user: claims.user, team: claims.team, batchPresence: claims.batchPresence === true, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}), ...(claims.since ? { since: claims.since } : {}), ...(claims.presenceSub ? { watched: claims.presenceSub } : {}) }, transport)
       .then((id) => {
@@ -140,6 +234,11 @@ export function admission(claims: TicketClaims | undefined, sinceParam: string |
     throw err;
   }
   return { ok: true, claims: since ? { ...claims, since: { ...claims.since, ...since } } : claims };
+}
+
+/** The refusal of a user's connection past {@link GatewayLimits.maxConnectionsPerUser}. */
+export function tooManyConnections(perUser: number): Admission {
+  return refusal(CLOSE_CODES.tooManyConnections.code, 'too_many_connections', `at most ${perUser} connections per user on one gateway`);
 }
 
 function refusal(code: number, reason: string, detail?: string): Admission {
