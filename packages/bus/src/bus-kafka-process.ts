@@ -72,7 +72,7 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
     const assignment = event.payload.memberAssignment as Record<string, number[]>;
     producers.keepOnly(assignment);
     consumerLag.keepOnly(options.groupId, assignment);
-    options.onAssignment(assignment, writer);
+    options.onAssignment(assignment, writer, event.payload.memberId);
   });
   observeConsumerLag();
   const step = { host, options, consumer, producers, writer, transactional, metrics: new ProcessMetrics(options.groupId) };

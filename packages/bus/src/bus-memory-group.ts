@@ -81,7 +81,7 @@ export class MemoryGroup {
           const owned = new Set(Object.entries(m.assignment).flatMap(([t, ps]) => ps.map((p) => transactionalId(m.options, t, p))));
           // As KafkaBus closes them: a regained partition gets a fresh producer, which fences again.
           for (const txId of [...m.producers.keys()]) if (!owned.has(txId)) m.producers.delete(txId);
-          m.options.onAssignment(m.assignment, m.writer);
+          m.options.onAssignment(m.assignment, m.writer, m.id);
         }
         resolve();
       });

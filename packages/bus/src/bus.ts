@@ -77,8 +77,11 @@ export interface ProcessOptions {
   /**
    * Called, before any batch of the new generation, whenever the group assigns partitions;
    * `writer` lets the new owner write through the partitions' transactional producers.
+   * `member` is this consumer's member id in the group: a new one means it was out of the
+   * group for a while (a restarted consumer, an expired session), during which any of its
+   * partitions may have been owned, and written to, by another member.
    */
-  onAssignment(assignment: Assignment, writer: PartitionWriter): void;
+  onAssignment(assignment: Assignment, writer: PartitionWriter, member: string): void;
   /**
    * Turns one batch into the records to write. They are written in one transaction together
    * with the batch's consumed offsets: all or nothing.

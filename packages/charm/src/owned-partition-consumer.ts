@@ -76,7 +76,7 @@ export class OwnedPartitionConsumer {
       assigner: s.assigner,
       sessionTimeoutMs: s.sessionTimeoutMs,
       heartbeatIntervalMs: s.heartbeatIntervalMs,
-      onAssignment: (a, writer) => this.ownership.assign(a[o.inputTopic] ?? [], writer),
+      onAssignment: (a, writer, member) => this.ownership.assign(a[o.inputTopic] ?? [], writer, member),
       handleBatch: (batch) => this.handleBatch(batch),
       onCommitted: (batch) => o.onCommitted?.(batch),
       onAborted: (batch, err) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MemoryBus, type InRecord, type OutRecord, type PartitionWriter } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 import { MetricsProbe } from '@rtm/telemetry';
-import { PartitionOwnership } from './partition-ownership.js';
+import { PartitionOwnership, isFenced } from './partition-ownership.js';
 
 // Before the first rebuild: the histogram binds to the provider current at its first use.
 const probe = new MetricsProbe();
@@ -28,9 +28,9 @@ async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[]) 
   const writer: PartitionWriter = {
     commit: async (_t, _p, records) => bus.publish([...records, ...(writerAfterMarker?.(records) ?? [])]),
   };
-  const rebuilt = async (partitions: number[]) => {
+  const rebuilt = async (partitions: number[], member?: string) => {
     const before = ownership.history.length;
-    ownership.assign(partitions, writer);
+    ownership.assign(partitions, writer, member);
     await ownership.ready(async () => undefined);
     assert.equal(ownership.history.length, before + 1);
     return ownership.history[ownership.history.length - 1]!;
@@ -90,4 +90,35 @@ test('each finished rebuild records one takeover duration, in seconds from the a
   assert.equal(h.count, 1);
   assert.ok(h.sum <= (Date.now() - started) / 1000 + 0.001, 'seconds, not milliseconds');
   assert.ok(rebuilt.rebuiltAt >= rebuilt.assignedAt);
+});
+
+test('under a new member id every partition is rebuilt: another member may have owned it meanwhile', async () => {
+  const s = await setup();
+  await s.rebuilt([0, 1], 'member-a');
+  s.dropped.length = 0;
+  s.ownership.assign([0, 1], s.writer, 'member-a');
+  assert.equal(s.ownership.history.length, 1, 'the same member keeping its partitions rebuilds nothing');
+  // Out of the group and back (a restarted consumer): the same partitions, a new member id.
+  await s.bus.publish([{ topic: 'log', key: 'x', partition: 1, value: 'sequenced by another owner meanwhile' }]);
+  const again = await s.rebuilt([0, 1], 'member-b');
+  assert.deepEqual(again.partitions, [0, 1]);
+  assert.deepEqual([...new Set(s.dropped)].sort(), [0, 1], 'the old memory of both is forgotten');
+  assert.ok(s.replayed.some(([, p, v]) => p === 1 && v === 'sequenced by another owner meanwhile'));
+});
+
+test('a rebuild fenced by another owner gives its partitions up instead of fencing back', async () => {
+  const s = await setup();
+  let writes = 0;
+  const fenced: PartitionWriter = {
+    commit: async () => {
+      writes++;
+      throw Object.assign(new Error('Producer attempted an operation with an old epoch'), { type: 'INVALID_PRODUCER_EPOCH' });
+    },
+  };
+  s.ownership.assign([0, 1], fenced, 'member-a');
+  await s.ownership.ready(async () => undefined);
+  assert.deepEqual(s.ownership.partitions, [], 'both given up: the next batch of either restarts the consumer into the current assignment');
+  assert.equal(writes, 2, 'one marker per partition, not retried');
+  assert.equal(isFenced(new Error('KafkaJSNonRetriableError: The producer is disconnected')), true);
+  assert.equal(isFenced(new Error('KafkaJSConnectionError: Connection error: read ECONNRESET')), false);
 });

@@ -38,6 +38,21 @@ export interface PartitionOwnershipOptions {
 
 const tracer = trace.getTracer('rtm-ownership');
 // No rtm.role attribute: every sample already carries the server's role as a resource label.
+/** Failed rebuilds of one assignment before its partitions are given up and the group rejoined. */
+const MAX_REBUILD_ATTEMPTS = 5;
+
+/**
+ * Whether a failed write says another producer took the partition's transactional id (a
+ * newer owner's marker) or this one was closed because the partition was reassigned.
+ */
+export function isFenced(err: unknown): boolean {
+  const type = (err as { type?: string } | null)?.type;
+  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || /old epoch|fenced|producer is disconnect/i.test(String(err));
+}
+
+/** How long a rebuild's first read of its sources may take before it is begun again. */
+const REBUILD_READ_MS = 10_000;
+
 const takeovers = latencyHistogram('rtm.takeover.duration', 'From the group assigning partitions to this server to their rebuild being done (they are served from then on)');
 
 /**
@@ -53,6 +68,8 @@ export class PartitionOwnership {
   private readonly pending = new Set<number>();
   private assignedAt = 0;
   private rebuilding: Promise<void> = Promise.resolve();
+  /** The group member id of the latest assignment. */
+  private member: string | undefined;
   /** Recent rebuilds, newest last. */
   readonly history: Rebuilt[] = [];
 
@@ -67,8 +84,18 @@ export class PartitionOwnership {
     return this.owned.has(partition);
   }
 
-  /** Takes the group's new assignment: drops what moved away, rebuilds what moved here. */
-  assign(partitions: number[], writer: PartitionWriter): void {
+  /**
+   * Takes the group's new assignment: drops what moved away, rebuilds what moved here. Under a
+   * new member id (the consumer was out of the group: restarted after a failed transaction, or
+   * its session expired while a broker was lost) every partition is rebuilt: while it was out,
+   * another member may have owned them and sequenced messages this one never saw (found under
+   * a broker fault: history answered from such a stale memory missed acked messages).
+   */
+  assign(partitions: number[], writer: PartitionWriter, member?: string): void {
+    if (member !== undefined && member !== this.member) {
+      if (this.member !== undefined) for (const p of this.owned) this.lose(p);
+      this.member = member;
+    }
     const now = new Set(partitions);
     for (const p of this.owned) {
       if (!now.has(p)) {
@@ -103,15 +130,26 @@ export class PartitionOwnership {
   private async rebuildWithRetry(writer: PartitionWriter): Promise<void> {
     for (let attempt = 1; this.pending.size > 0; attempt++) {
       try {
-        await this.rebuild(writer);
+        await this.rebuild(writer, attempt);
       } catch (err) {
+        // Fenced: another member wrote its marker, so the group has moved these partitions on
+        // and this assignment is stale. Retrying would fence it back, and two servers each
+        // waiting on a stale assignment did so for minutes (found killing brokers). Give them
+        // up: the next batch of one finds it unowned, which restarts the consumer into the
+        // group's current assignment.
+        if (isFenced(err) || attempt >= MAX_REBUILD_ATTEMPTS) {
+          this.o.log.warn('rebuild abandoned; rejoining the group', { attempt, partitions: [...this.pending], error: String(err) });
+          for (const p of this.pending) this.lose(p);
+          this.pending.clear();
+          return;
+        }
         this.o.log.error('rebuild failed; retrying', { attempt, partitions: [...this.pending], error: String(err) });
         await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
       }
     }
   }
 
-  private async rebuild(writer: PartitionWriter): Promise<void> {
+  private async rebuild(writer: PartitionWriter, attempt = 1): Promise<void> {
     const partitions = [...this.pending].filter((p) => this.owned.has(p));
     if (partitions.length === 0) return this.pending.clear();
     const startedAt = Date.now();
@@ -141,7 +179,9 @@ export class PartitionOwnership {
           return this.o.bus.readPartitions({
             topic: source.topic,
             from,
-            timeoutMs: 30_000,
+            // A read that stalls (its private group's coordinator lost with a broker) is begun
+            // again soon rather than awaited for half a minute; each attempt allows more time.
+            timeoutMs: Math.min(60_000, REBUILD_READ_MS * attempt),
             onRecord: (r) => {
               const m = r.value as { type?: string; nonce?: string } | null;
               if (m?.type === 'owner') return m.nonce === nonces.get(r.partition);
