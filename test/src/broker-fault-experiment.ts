@@ -53,11 +53,11 @@ export interface BrokerFaultResult {
   /** Answers other than ok, by error. */
   refused: Record<string, number>;
   /**
-   * The sender's outage: from the fault to the first post sent after which every post
-   * succeeded, in ms (0 if no post failed or was slow).
+   * The senders' pause: from the fault on, the longest time in which no post was accepted
+   * (between the answers to two accepted posts, or the fault and the first), in ms.
    */
-  outageMs: number;
-  /** The same end measured from the `back` mark (the repaired broker taking clients), in ms. */
+  pauseMs: number;
+  /** From the `back` mark (the repaired broker taking clients) to the end of that pause, in ms (0 if it ended before). */
   resumedAfterBackMs: number | undefined;
   /** Longest answer to any post, and to any refused one, in ms. */
   longestAnswerMs: number;
@@ -75,8 +75,20 @@ interface Member {
   closed: boolean;
 }
 
-/** A post answered later than this counts as part of the outage, even if it succeeded. */
-const SLOW_ANSWER_MS = 1_000;
+/**
+ * The longest time from `from` on in which no post was accepted: between the answers to
+ * consecutive accepted posts (or `from` and the first one). `end` is when it ended.
+ */
+export function longestPause(outcomes: PostOutcome[], from: number): { ms: number; end: number } {
+  const accepted = outcomes.filter((x) => x.result === 'ok' && x.answeredAt >= from).map((x) => x.answeredAt).sort((a, b) => a - b);
+  let best = { ms: 0, end: from };
+  let previous = from;
+  for (const at of accepted) {
+    if (at - previous > best.ms) best = { ms: at - previous, end: at };
+    previous = at;
+  }
+  return best;
+}
 
 /** Posts by the second they were sent in (from `started`), with their answers and the slowest. */
 export function perSecond(outcomes: PostOutcome[], started = 0): Array<Record<string, number>> {
@@ -239,11 +251,8 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
   for (const m of members) m.ws?.close();
 
   // -------------------------------------------------------------- figures
-  const sorted = [...outcomes].sort((a, b) => a.sentAt - b.sentAt);
-  const bad = (x: PostOutcome) => x.result !== 'ok' || x.answeredAt - x.sentAt > SLOW_ANSWER_MS;
   const faultAt = started + (marks.fault ?? 0);
-  const lastBad = sorted.filter((x) => x.answeredAt >= faultAt).findLast(bad);
-  const resumedAt = lastBad ? (sorted.find((x) => x.sentAt > lastBad.sentAt)?.sentAt ?? lastBad.answeredAt) : faultAt;
+  const pause = longestPause(outcomes, faultAt);
   const refused: Record<string, number> = {};
   for (const x of outcomes) if (x.result !== 'ok') refused[x.result] = (refused[x.result] ?? 0) + 1;
   const answer = (x: PostOutcome) => x.answeredAt - x.sentAt;
@@ -252,8 +261,8 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
     posts: outcomes.length,
     accepted: outcomes.filter((x) => x.result === 'ok').length,
     refused,
-    outageMs: Math.max(0, resumedAt - faultAt),
-    resumedAfterBackMs: marks.back === undefined ? undefined : Math.max(0, resumedAt - (started + marks.back)),
+    pauseMs: pause.ms,
+    resumedAfterBackMs: marks.back === undefined ? undefined : Math.max(0, pause.end - (started + marks.back)),
     longestAnswerMs: outcomes.reduce((m, x) => Math.max(m, answer(x)), 0),
     longestRefusalMs: outcomes.filter((x) => x.result !== 'ok').reduce((m, x) => Math.max(m, answer(x)), 0),
     mismatches,

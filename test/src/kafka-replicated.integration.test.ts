@@ -37,7 +37,7 @@ describe('a replicated three-broker Kafka losing brokers under load', { timeout:
 
   test('the leader of most partitions killed: posting goes on, it is restarted and rejoins', async (ctx) => {
     const r = await runBrokerFault({ cluster: t.cluster, info: t.info, channels: 3, members: 3, postsPerSecond: 10, tag: 'leader', fault: brokerFaults(t.cluster).leader, timeoutMs: 120_000 });
-    ctx.diagnostic(`outage ${r.outageMs} ms, resumed ${r.resumedAfterBackMs} ms after back; ${r.accepted}/${r.posts} accepted; refused ${JSON.stringify(r.refused)}; longest answer ${r.longestAnswerMs} ms; marks ${JSON.stringify(r.marks)}`);
+    ctx.diagnostic(`pause ${r.pauseMs} ms, resumed ${r.resumedAfterBackMs} ms after back; ${r.accepted}/${r.posts} accepted; refused ${JSON.stringify(r.refused)}; longest answer ${r.longestAnswerMs} ms; marks ${JSON.stringify(r.marks)}`);
     assert.ok(r.marks.in_sync !== undefined, 'the killed broker was restarted and rejoined every in-sync replica set');
     assert.deepEqual(r.mismatches, [], 'every acked message reached every member once, in order, and is in history');
     for (const error of Object.keys(r.refused)) assert.match(error, /^(service_unavailable|ratelimited)$/, 'any refusal was Slack-shaped');
@@ -46,7 +46,7 @@ describe('a replicated three-broker Kafka losing brokers under load', { timeout:
 
   test('two of three stopped: senders are refused, not hung; posting resumes when one returns', async (ctx) => {
     const r = await runBrokerFault({ cluster: t.cluster, info: t.info, channels: 3, members: 3, postsPerSecond: 10, tag: 'quorum', fault: brokerFaults(t.cluster).quorum, timeoutMs: 180_000 });
-    ctx.diagnostic(`outage ${r.outageMs} ms, resumed ${r.resumedAfterBackMs} ms after back; ${r.accepted}/${r.posts} accepted; refused ${JSON.stringify(r.refused)}; longest answer ${r.longestAnswerMs} ms; marks ${JSON.stringify(r.marks)}`);
+    ctx.diagnostic(`pause ${r.pauseMs} ms, resumed ${r.resumedAfterBackMs} ms after back; ${r.accepted}/${r.posts} accepted; refused ${JSON.stringify(r.refused)}; longest answer ${r.longestAnswerMs} ms; marks ${JSON.stringify(r.marks)}`);
     assert.ok(r.marks.refused !== undefined && r.marks.back !== undefined, 'senders were refused, then a broker came back');
     assert.ok(Object.keys(r.refused).length > 0);
     for (const error of Object.keys(r.refused)) assert.match(error, /^(service_unavailable|ratelimited)$/, 'refusals were Slack-shaped');
