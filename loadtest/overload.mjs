@@ -295,7 +295,7 @@ const path = saveResults('overload', { factor, overloadSeconds, sockets, channel
   intro: [
     'Written by `node loadtest/overload.mjs`: capacity is the highest rate of a short open-loop ramp achieved at 95% with p99 under 1 s (or `--capacity`); each mode runs on a fresh cluster (one gateway, two channel servers, no websocket clients) a step at capacity, a step at 10x capacity over 100 channels, the time until one post succeeds after it, and 5 s at capacity again.',
     'Targets (issue 14): goodput at 10x >= 0.8 of goodput at capacity; refusals (429 + Retry-After) within 100 ms; accepted p99 at 10x <= 2x accepted p99 at capacity; memory bounded; recovery on its own.',
-    '`failed` counts answers neither accepted nor refused (service_unavailable, client timeouts at 120 s, posts still unanswered 60 s after the step). Latencies count from each post\'s scheduled time; "from send" counts from the generator\'s write, without its own lag (the generator shares the 2 cores). Limits: [docs/limits-admin.md](../../docs/limits-admin.md).',
+    '`failed` counts answers neither accepted nor refused (service_unavailable, client timeouts at 120 s, posts still unanswered 60 s after the step). Latencies count from each post\'s scheduled time; "from send" counts from the generator\'s write, without its own lag (the generator shares the 2 cores). Limits: [docs/admission-control.md](../../docs/admission-control.md).',
   ].join('\n\n'),
   columns: [
     ['admission'], ['capacity /s', 'r'], ['goodput at capacity /s', 'r'], ['p99 at capacity ms', 'r'], ['offered at 10x /s', 'r'], ['goodput at 10x /s', 'r'], ['goodput ratio', 'r'],

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { CLOSE_CODES, RTM_ERROR, compareTs } from '@rtm/protocol';
 import { RtmClient, eventually, startTestCluster, type DemoUser, type TestCluster } from './harness.js';
 
-// Slow consumers and the gateway's limits (docs/limits-gateway.md), on a real cluster: a
+// Slow consumers and the gateway's limits (docs/gateway-limits.md), on a real cluster: a
 // client that stops reading is closed with a code that says reconnect while the others get
 // every message, and reconnecting with `since` it gets every message it missed, once; a close
 // it cannot even receive is cut after the close timeout. Then the connection limits: too many

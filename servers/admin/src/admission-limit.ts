@@ -25,7 +25,7 @@ export interface AdmissionLimitOptions {
   dropBackoff: number;
 }
 
-/** The defaults, sized on the 2-core development machine's post path (docs/limits-admin.md). */
+/** The defaults, sized on the 2-core development machine's post path (docs/admission-control.md). */
 export const ADMISSION_LIMIT_DEFAULTS: AdmissionLimitOptions = {
   min: 16,
   max: 128,

@@ -1,6 +1,6 @@
 import { ADMISSION_LIMIT_DEFAULTS, type AdmissionLimitOptions } from './admission-limit.js';
 
-/** How the admin server bounds the calls it sends to channel servers (docs/limits-admin.md). */
+/** How the admin server bounds the calls it sends to channel servers (docs/admission-control.md). */
 export interface AdmissionSettings {
   /** `RTM_ADMISSION=off` lets every call through (to measure what admission control changes). */
   enabled: boolean;

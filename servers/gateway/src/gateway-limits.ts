@@ -3,7 +3,7 @@ import { MAX_TEXT_LENGTH } from '@rtm/protocol';
 /**
  * What a gateway allows one client, and all of them together: every queue and count it holds
  * per connection has one of these as its bound. Read once at start from the environment
- * ({@link readGatewayLimits}); docs/limits-gateway.md says what each one does when reached.
+ * ({@link readGatewayLimits}); docs/gateway-limits.md says what each one does when reached.
  */
 export interface GatewayLimits {
   /** Unsent bytes a client may leave unread before it is closed as a slow consumer (4020). */
