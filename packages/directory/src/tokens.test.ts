@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TokenSigner } from './tokens.js';
+import { TokenSigner, sameSecret } from './tokens.js';
 
 const signer = new TokenSigner('a-test-secret-of-enough-length');
 
@@ -25,4 +25,15 @@ test('tickets are bound to a gateway and expire', () => {
   assert.equal(claims?.user, 'U1');
   assert.equal(signer.verifyTicket(t, 11_001), undefined);
   assert.equal(signer.verifyTicket(t.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), 10_500), undefined);
+});
+
+test('sameSecret compares secrets of any length without refusing early on the length', () => {
+  const secret = 'rtmop-0123456789abcdef0123456789abcdef';
+  assert.equal(sameSecret(secret, secret), true);
+  for (const guess of [secret.slice(0, -1), `${secret}x`, secret.replace(/f$/, 'e'), 'r', 'x'.repeat(10_000), secret.toUpperCase()]) {
+    assert.equal(sameSecret(guess, secret), false, guess.slice(0, 40));
+  }
+  assert.equal(sameSecret('', ''), false, 'an unset secret opens nothing');
+  assert.equal(sameSecret('', secret), false);
+  assert.equal(sameSecret('é', 'é'), true, 'multi-byte text compares by its bytes');
 });

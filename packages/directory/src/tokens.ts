@@ -33,14 +33,20 @@ function sign(secret: string, payload: string): string {
   return createHmac('sha256', secret).update(payload).digest('hex').slice(0, 40);
 }
 
+/** Keys the digests {@link sameSecret} compares; random per process, so a digest says nothing outside it. */
+const COMPARE_KEY = randomBytes(32);
+
 /**
  * Whether two secrets (signatures, tokens) are equal, in a time that does not reveal how
- * much of a guess was right. An empty secret never matches, so an unset one opens nothing.
+ * much of a guess was right, nor how long the secret is: both sides are reduced to keyed
+ * digests of one length, which are compared in constant time. An empty secret never
+ * matches, so an unset one opens nothing.
  */
 export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+  const x = createHmac('sha256', COMPARE_KEY).update(a).digest();
+  const y = createHmac('sha256', COMPARE_KEY).update(b).digest();
+  // Equal digests mean equal texts, so one emptiness check covers both; it comes after the compare, which always runs.
+  return timingSafeEqual(x, y) && a.length > 0;
 }
 
 /**

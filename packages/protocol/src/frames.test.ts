@@ -40,3 +40,27 @@ test('text at exactly the limit is accepted', () => {
   const r = parseClientFrame(JSON.stringify({ type: 'message', id: 1, channel: 'C0123ABCDE', text: 'y'.repeat(MAX_TEXT_LENGTH) }));
   assert.equal(r.ok, true);
 });
+
+test('a frame nested too deep to echo is refused with its id, not left to overflow the pong', () => {
+  const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+  const r = parseClientFrame(`{"type":"ping","id":11,"x":${deep}}`);
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.equal(r.replyTo, 11);
+    assert.equal(r.error.code, RTM_ERROR.invalidFrame);
+    assert.match(r.error.msg, /nested deeper than/);
+  }
+  const shallow = parseClientFrame('{"type":"ping","id":12,"x":{"y":[[1]]}}');
+  assert.equal(shallow.ok, true);
+});
+
+test("a message's thread_ts must be a ts: anything else is refused, not stored with the message", () => {
+  const frame = (thread_ts: unknown) => parseClientFrame(JSON.stringify({ type: 'message', id: 13, channel: 'C0123ABCDE', text: 'in a thread', thread_ts }));
+  assert.equal(frame('1700000000.000100').ok, true);
+  assert.equal(frame('').ok, true, 'empty is no thread');
+  for (const bad of ['yesterday', '1700000000', ' 1700000000.000100', `1700000000.000100${'9'.repeat(200_000)}`, 5]) {
+    const r = frame(bad);
+    assert.equal(r.ok, false, String(bad).slice(0, 30));
+    if (!r.ok) assert.deepEqual([r.replyTo, r.error.code], [13, RTM_ERROR.invalidFrame]);
+  }
+});

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { MAX_FRAME_BYTES, MAX_TEXT_LENGTH, RTM_ERROR, type RtmError } from './errors.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
+import { isTs } from './ts.js';
 
 const frameId = z.union([z.number().int(), z.string().max(64)]);
 const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,30}$/);
@@ -16,7 +18,8 @@ export const ClientMessageFrame = z.object({
   id: frameId,
   channel: channelId,
   text: z.string(),
-  thread_ts: z.string().optional(),
+  // Unchecked, it rode along with every copy of the message: up to a frame's 256 KiB past the text limit. Empty is no thread, as on the Web API.
+  thread_ts: z.string().refine((v) => v === '' || isTs(v), { message: 'must be a ts like 1700000000.000100' }).optional(),
   traceparent,
 });
 /** `{type:"ping"}`: answered with `pong`; any other fields are echoed back. */
@@ -65,6 +68,8 @@ export function parseClientFrame(raw: string): ParsedFrame {
   }
   const obj = data as Record<string, unknown>;
   const id = typeof obj.id === 'number' || typeof obj.id === 'string' ? obj.id : undefined;
+  // A pong echoes a ping's fields, and encoding thousands of levels overflows the stack.
+  if (exceedsJsonDepth(obj)) return fail(id, RTM_ERROR.invalidFrame, `frame nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (typeof obj.type !== 'string') return fail(id, RTM_ERROR.invalidFrame, 'frame has no type');
   if (!KNOWN_TYPES.has(obj.type)) return fail(id, RTM_ERROR.unknownType, `unsupported type: ${obj.type}`);
   const parsed = ClientFrame.safeParse(obj);

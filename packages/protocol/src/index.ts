@@ -7,4 +7,5 @@ export * from './web-api.js';
 export * from './reactions.js';
 export * from './objects.js';
 export * from './since.js';
+export * from './json-depth.js';
 export type * from './operator-api.js';

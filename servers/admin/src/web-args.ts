@@ -1,4 +1,4 @@
-import { InvalidSince, MAX_TEXT_LENGTH, isTs, parseSince, type Since, type WebApiError } from '@rtm/protocol';
+import { InvalidSince, MAX_JSON_DEPTH, MAX_TEXT_LENGTH, exceedsJsonDepth, isTs, parseSince, type Since, type WebApiError } from '@rtm/protocol';
 
 /** A Web API argument problem, answered as `{ok:false, error}`. */
 export class ArgError extends Error {
@@ -12,7 +12,10 @@ export class ArgError extends Error {
  * and booleans arrive as text, and arrays or objects as JSON inside a field.
  */
 export class WebArgs {
-  constructor(private readonly raw: Record<string, unknown>) {}
+  /** Throws `invalid_arguments` for arguments nested past {@link MAX_JSON_DEPTH}: echoing or reading them would overflow the stack. */
+  constructor(private readonly raw: Record<string, unknown>) {
+    if (exceedsJsonDepth(raw)) throw new ArgError('invalid_arguments', `arguments nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
 
   /** Every argument as given, for echoing (`api.test`). */
   all(): Record<string, unknown> {
