@@ -62,11 +62,12 @@ async function listening(t: { after(fn: () => Promise<void>): void }, limits: Pa
   const signer = new TokenSigner('ws-listener-test-secret-0123');
   const host = new FakeHost();
   const known = new Set(['U01', 'U02']);
-  const directory = { view: { user: (id: string) => (known.has(id) ? { id } : undefined) }, sync: () => (syncHangs ? new Promise<void>(() => undefined) : Promise.resolve()), write: async () => {} };
+  const revoked = new Set(['tok-revoked']);
+  const directory = { view: { user: (id: string) => (known.has(id) ? { id } : undefined), isRevoked: (tokenId: string) => revoked.has(tokenId) }, sync: () => (syncHangs ? new Promise<void>(() => undefined) : Promise.resolve()), write: async () => {} };
   const listener = new WsListener({ gatewayId: 'gw-1', host: '127.0.0.1', port: 0, signer, directory, gateway: host, log, stats: () => ({ connections: 7 }), limits });
   await listener.start();
   t.after(() => listener.stop());
-  const ticket = (user = 'U01') => encodeURIComponent(signer.issueTicket({ user, team: 'T1', gateway: 'gw-1' }, 30_000));
+  const ticket = (user = 'U01', tokenId?: string) => encodeURIComponent(signer.issueTicket({ user, team: 'T1', gateway: 'gw-1', ...(tokenId ? { tokenId } : {}) }, 30_000));
   return { host, listener, base: `127.0.0.1:${listener.port}`, ticket };
 }
 
@@ -136,6 +137,17 @@ test('the listener refuses a bad ticket and a malformed since with an error even
   const ok = await connect(`ws://${base}/rtm?ticket=${ticket()}&since=${encodeURIComponent('{"C1":"5.000001"}')}`);
   assert.deepEqual(ok.events, [{ type: 'hello' }]);
   assert.deepEqual(host.opened.map((i) => i.since), [{ C1: '5.000001' }]);
+});
+
+test('a ticket issued for a token revoked since is refused with token_revoked and close 4003', async (t) => {
+  const { host, base, ticket } = await listening(t);
+  assert.deepEqual(await connect(`ws://${base}/rtm?ticket=${ticket('U01', 'tok-revoked')}`), {
+    events: [{ type: 'error', error: { code: 4003, msg: 'token_revoked' } }],
+    code: 4003,
+    reason: 'token_revoked',
+  });
+  assert.equal(host.opened.length, 0);
+  assert.deepEqual((await connect(`ws://${base}/rtm?ticket=${ticket('U01', 'tok-live')}`)).events, [{ type: 'hello' }], 'another token of the user opens');
 });
 
 test('the listener answers /healthz and /stats, and 404 elsewhere', async (t) => {

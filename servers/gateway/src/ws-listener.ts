@@ -16,7 +16,7 @@ export type SessionHost = Pick<Gateway, 'open' | 'onFrame' | 'close'>;
 
 /** What the listener needs of the directory: users known, caught up, resume points spent. */
 export interface ListenerDirectory {
-  readonly view: { user(id: string): unknown };
+  readonly view: { user(id: string): unknown; isRevoked(tokenId: string): boolean };
   sync(): Promise<void>;
   write: Directory['write'];
 }
@@ -119,7 +119,7 @@ export class WsListener {
     socket.once('close', releaseSocket);
     // The ticket check may wait for the directory: it has the handshake's deadline too.
     const deadline = setTimeout(() => this.refuseHttp(socket, 'handshake_timeout'), this.limits.handshakeTimeoutMs);
-    let claims: TicketClaims | undefined;
+    let claims: TicketClaims | 'revoked' | undefined;
     try {
       claims = await this.admit(url.searchParams.get('ticket') ?? '');
     } finally {
@@ -162,13 +162,19 @@ export class WsListener {
     socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
   }
 
-  /** The ticket's claims if it is genuine, unexpired, unused, for this gateway and a known user. */
-  private async admit(ticket: string): Promise<TicketClaims | undefined> {
+  /**
+   * The ticket's claims if it is genuine, unexpired, unused, for this gateway and a known user;
+   * `revoked` if the token it was issued for has been revoked since. (A ticket used before the
+   * revocation reaches this gateway's directory is admitted, and its session is closed with
+   * 4003 when the revocation arrives: `directory-events.ts`.)
+   */
+  private async admit(ticket: string): Promise<TicketClaims | 'revoked' | undefined> {
     const claims = this.o.signer.verifyTicket(ticket);
     if (!claims || claims.gateway !== this.o.gatewayId || this.usedTickets.has(claims.nonce)) return undefined;
     this.usedTickets.set(claims.nonce, claims.expiresAt);
     if (!this.o.directory.view.user(claims.user)) await this.o.directory.sync().catch(() => undefined);
-    return this.o.directory.view.user(claims.user) ? claims : undefined;
+    if (!this.o.directory.view.user(claims.user)) return undefined;
+    return claims.tokenId && this.o.directory.view.isRevoked(claims.tokenId) ? 'revoked' : claims;
   }
 
   private attach(ws: WebSocket, claims: TicketClaims): void {
@@ -220,12 +226,14 @@ export class WsListener {
 export type Admission = { ok: true; claims: TicketClaims } | { ok: false; error: RtmError; reason: string };
 
 /**
- * Decides an upgrade from the ticket's claims (`undefined`: not admitted) and the URL's
+ * Decides an upgrade from the ticket's claims (`undefined`: not admitted; `revoked`: issued
+ * for a token revoked since) and the URL's
  * `since`, which adds to the ticket's own. A refusal's error code is the close code that
  * follows it, so a client reading only events sees the same reason as one reading the close.
  */
-export function admission(claims: TicketClaims | undefined, sinceParam: string | null): Admission {
+export function admission(claims: TicketClaims | 'revoked' | undefined, sinceParam: string | null): Admission {
   if (!claims) return refusal(CLOSE_CODES.invalidTicket.code, 'invalid_auth');
+  if (claims === 'revoked') return refusal(CLOSE_CODES.tokenRevoked.code, 'token_revoked');
   let since: Since | undefined;
   try {
     since = parseSince(sinceParam);
