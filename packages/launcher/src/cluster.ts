@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,7 +206,7 @@ export class Cluster {
     const demo = await createDemoWorkspace((path, body) => this.operator(path, body), o.demoUsers ?? ['alice', 'bob', 'carol', 'dave'], o.demoChannels ?? ['general', 'random']);
     const urls = new Map((await this.instances()).map((i) => [i.id, i.url]));
     this.info = this.describe(demo, urls);
-    writeFileSync(join(o.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
+    this.writeClusterJson();
     writeFileSync(join(o.stateDir, 'prometheus-targets.json'), JSON.stringify(prometheusTargets(this.info.processes), null, 2));
     return this.info;
   }
@@ -349,6 +349,14 @@ export class Cluster {
     };
   }
 
+  /** Writes `cluster.json`, readable by its owner only (like `secrets.json`): it holds the operator token and the demo users' tokens. */
+  private writeClusterJson(): void {
+    const file = join(this.options.stateDir, 'cluster.json');
+    writeFileSync(file, JSON.stringify(this.info, null, 2), { mode: 0o600 });
+    // A file from an earlier start keeps its mode through a write.
+    chmodSync(file, 0o600);
+  }
+
   /** Starts a deferred Jaeger (its build has finished) and lists it in `cluster.json`. */
   async startJaeger(): Promise<void> {
     if (!this.jaeger || this.jaeger.pid) return;
@@ -358,7 +366,7 @@ export class Cluster {
       // Listed from the start with pid 0: only its pid is new.
       const pid = this.jaeger.pid ?? 0;
       this.info = { ...this.info, processes: this.info.processes.map((p) => (p.role === 'jaeger' ? { ...p, pid } : p)) };
-      writeFileSync(join(this.options.stateDir, 'cluster.json'), JSON.stringify(this.info, null, 2));
+      this.writeClusterJson();
     }
   }
 

@@ -71,6 +71,9 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
     apiMetrics.record(o.webApi.has(method) ? method : 'unknown', result, preciseNow() - started);
   });
 
+  // Anything else under /api/ (`/api`, `/api//x`, `/api/x/y`) names no method, in Slack's words.
+  app.all(['/api', '/api/*rest'], (_req: Request, res: Response) => void res.json(apiFail('unknown_method')));
+
   app.use('/admin/api', operatorApi(o.operator));
   const metrics = o.metrics;
   if (metrics) app.get('/metrics', (req, res) => metrics.handle(req, res));
@@ -91,6 +94,11 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
     if (err instanceof URIError && status === 400) return void res.status(isApi ? 200 : 400).json(apiFail('invalid_arguments', { detail: 'malformed percent-encoding in the path' }));
     if ((err as { type?: string }).type === 'entity.parse.failed') return void res.status(isApi ? 200 : 400).json(apiFail('invalid_json'));
     if ((err as { type?: string }).type === 'entity.too.large' || status === 413) return void res.status(isApi ? 200 : 413).json(apiFail('msg_too_long'));
+    // A client that hung up mid-body has no one to answer, and nothing went wrong here.
+    if ((err as { type?: string }).type === 'request.aborted') return;
+    // The body parser's other refusals (unsupported charset or content-encoding, a body that
+    // does not decompress) are the caller's mistake, not ours.
+    if (status !== undefined && status >= 400 && status < 500) return void res.status(isApi ? 200 : status).json(apiFail('invalid_form_data'));
     o.log.error('request failed', { path: req.path, error: String(err) });
     res.status(isApi ? 200 : 500).json(apiFail('internal_error'));
   });

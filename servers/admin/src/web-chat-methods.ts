@@ -1,6 +1,6 @@
 import { SpanKind, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { apiFail, apiOk, type WebApiResult } from '@rtm/protocol';
-import { textArg, tsArg } from './web-args.js';
+import { apiFail, apiOk, isTs, type WebApiResult } from '@rtm/protocol';
+import { ArgError, textArg, tsArg } from './web-args.js';
 import { WebMethodFamily, type AuthedCall, type WebMethods } from './web-method.js';
 
 const tracer = trace.getTracer('rtm-admin');
@@ -27,6 +27,8 @@ export class ChatMethods extends WebMethodFamily {
     const span = tracer.startSpan('admin.chat.postMessage', { kind: SpanKind.SERVER, attributes: { 'rtm.channel': channel.id, 'rtm.user': auth.user } }, ROOT_CONTEXT);
     try {
       const threadTs = args.string('thread_ts');
+      // Unchecked, a junk thread_ts rode along with every copy of the message (up to Kafka's record limit).
+      if (threadTs && !isTs(threadTs)) throw new ArgError('invalid_arguments', 'thread_ts must be a ts like 1700000000.000100');
       const result = await this.o.link.post({ channel: channel.id, team: auth.team, user: auth.user, text, ...(threadTs ? { thread_ts: threadTs } : {}) }, trace.setSpan(ROOT_CONTEXT, span));
       span.setAttribute('rtm.ts', result.ts);
       return apiOk({ channel: channel.id, ts: result.ts, message: result.message });

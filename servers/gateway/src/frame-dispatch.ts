@@ -60,7 +60,8 @@ export class FrameDispatch {
     switch (frame.type) {
       case 'ping': {
         const { type: _t, id, ...extra } = frame as { type: 'ping'; id?: number | string; [k: string]: unknown };
-        this.o.sessions.push(s, { type: 'pong', ...(id !== undefined ? { reply_to: id } : {}), ...extra });
+        // The echoed fields go first: a ping's own `reply_to` must not stand in for the pong's.
+        this.o.sessions.push(s, { ...extra, type: 'pong', ...(id !== undefined ? { reply_to: id } : {}) });
         return;
       }
       case 'message':

@@ -27,10 +27,14 @@ test('fuzz checks: Slack-shaped Web API answers pass, anything else is named', (
   assert.match(slackAnswerProblem(json(500, { ok: false, error: 'internal_error' }))!, /HTTP 500/);
   assert.match(slackAnswerProblem({ status: 200, headers: { 'content-type': 'text/html' }, body: Buffer.from('<html>') })!, /content-type/);
   assert.match(slackAnswerProblem({ closed: true, error: 'reset' })!, /no answer/);
-  // A refusal is an HTTP error or a hang-up, never data.
+  // A refusal is an HTTP error, a hang-up or Slack's own refusal, never data.
   assert.equal(webExpectationProblem({ status: 404, headers: {}, body: Buffer.from('Cannot GET') }, 'refused'), undefined);
   assert.equal(webExpectationProblem({ closed: true, error: 'reset' }, 'refused'), undefined);
   assert.match(webExpectationProblem(json(200, { ok: true, instances: [] }), 'refused')!, /HTTP 200/);
+  // Or Slack's own refusal, with nothing else in it.
+  assert.equal(webExpectationProblem(json(200, { ok: false, error: 'unknown_method' }), 'refused'), undefined);
+  assert.match(webExpectationProblem(json(200, { ok: false, error: 'unknown_method', instances: [] }), 'refused')!, /HTTP 200/);
+  assert.match(webExpectationProblem(json(200, { ok: false, error: 'channel_not_found' }), 'refused')!, /HTTP 200/);
   assert.equal(webExpectationProblem({ status: 431, headers: {}, body: Buffer.alloc(0) }, 'either'), undefined);
 });
 

@@ -52,9 +52,16 @@ export function slackAnswerProblem(a: HttpAnswer): string | undefined {
   return undefined;
 }
 
-/** Why an answer that should refuse does not (undefined when it refuses): no 2xx or 3xx, no `ok:true`. */
+/** Answers that refuse the Slack way, with HTTP 200: the path names no method, or the caller is not who it must be. */
+const SLACK_REFUSALS = new Set(['unknown_method', 'not_authed', 'invalid_auth']);
+
+/**
+ * Why an answer that should refuse does not (undefined when it refuses): an HTTP error, or a
+ * Slack-shaped `{ok:false}` refusal with nothing else in it; never other 2xx or 3xx, never `ok:true`.
+ */
 export function refusalProblem(a: HttpAnswer): string | undefined {
   if ('closed' in a) return undefined;
+  if (a.status === 200 && isSlackRefusal(a.body.toString('utf8'))) return undefined;
   if (a.status < 400) return `HTTP ${a.status} where a refusal was due: ${preview(a.body)}`;
   if (/"ok"\s*:\s*true/.test(a.body.toString('utf8'))) return `a refusal that says ok:true: ${preview(a.body)}`;
   return undefined;
@@ -96,4 +103,13 @@ function rtmErrorProblem(error: unknown): string | undefined {
 
 function preview(body: Buffer): string {
   return body.toString('utf8', 0, 200).replace(/\s+/g, ' ');
+}
+
+function isSlackRefusal(text: string): boolean {
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    return o.ok === false && typeof o.error === 'string' && SLACK_REFUSALS.has(o.error) && Object.keys(o).length === 2;
+  } catch {
+    return false;
+  }
 }
