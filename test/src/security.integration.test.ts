@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@rtm/launcher';
-import { RtmClient, eventually, startTestCluster, type TestCluster } from './harness.js';
+import { RtmClient, eventually, startTestCluster, type TestCluster, type DemoUser } from './harness.js';
 import { FORGE_KINDS, forgeToken } from './fuzz/forged-tokens.js';
 import { scanFiles, scanText, tokenSecrets, type Finding, type Secret } from './fuzz/secret-scan.js';
 import { interleavedMedians } from './fuzz/timing-probe.js';
@@ -17,11 +17,8 @@ import { OPERATOR_ROUTES } from './fuzz/operator-routes.js';
 
 type Answer = Record<string, any>;
 
-interface Member {
-  id: string;
-  name: string;
-  token: string;
-}
+/** A user of the cluster with its token, like the demo users. */
+type Member = DemoUser;
 
 let t: TestCluster;
 let serial = 0;
