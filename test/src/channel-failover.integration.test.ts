@@ -53,7 +53,11 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
 
   test('nothing is lost, duplicated or reordered through SIGKILL and a new server', async (ctx) => {
     const ring = async () => (await t.cluster.operator<{ ring: { partitions: Array<{ partition: number; owner: string }> } }>('ring')).ring;
-    ownerBefore = new Map((await ring()).partitions.map((p) => [p.partition, p.owner]));
+    // The ring settles after every server has joined: wait until channel-2, the one killed, owns its share.
+    ownerBefore = await eventually('channel-2 to own partitions on the ring', 30_000, async () => {
+      const owners = new Map((await ring()).partitions.map((p) => [p.partition, p.owner]));
+      return [...owners.values()].filter((o) => o === 'channel-2').length >= 4 ? owners : undefined;
+    });
     movedPartitions = new Set([...ownerBefore].filter(([, o]) => o === 'channel-2').map(([p]) => p));
     const start = Date.now();
     let stop = false;
