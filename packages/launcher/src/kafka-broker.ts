@@ -22,8 +22,8 @@ export interface BrokerOptions {
   nodeId?: number;
   /** `controller.quorum.voters` of the whole cluster (default: this node alone). */
   voters?: string;
-  /** Cluster id its storage is formatted with; every node of a cluster shares one. */
-  clusterId?: string;
+  /** Cluster id its storage is formatted with (asked for only when formatting); every node of a cluster shares one. */
+  clusterId?: () => string;
   /** Nodes in the cluster (default 1): sets the replication of internal topics. */
   nodes?: number;
 }
@@ -173,7 +173,7 @@ export class KafkaBroker extends LocalServer {
   async start(timeoutMs = 90_000): Promise<void> {
     const { server, log4j } = this.writeConfig();
     if (!existsSync(join(this.options.dataDir, 'logs', 'meta.properties'))) {
-      const clusterId = this.options.clusterId ?? newKafkaClusterId();
+      const clusterId = this.options.clusterId?.() ?? newKafkaClusterId();
       await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000 });
     }
     await this.launch(

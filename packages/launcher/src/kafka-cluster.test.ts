@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brokerOverrides, replicationOf } from './kafka-broker.js';
@@ -32,12 +32,15 @@ test('a state folder keeps its cluster id, and refuses another number of brokers
     const three = new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1, 2, 3], controllerPorts: [4, 5, 6] });
     assert.deepEqual(three.ids, ['kafka-1', 'kafka-2', 'kafka-3']);
     assert.equal(three.bootstrap, '127.0.0.1:1,127.0.0.1:2,127.0.0.1:3');
+    assert.deepEqual(readdirSync(stateDir), [], 'nothing is read or written before the cluster starts (--fresh deletes the folder first)');
+    const id = three.clusterId();
     const saved = JSON.parse(readFileSync(join(stateDir, 'kafka-cluster.json'), 'utf8'));
     assert.equal(saved.nodes, 3);
     assert.match(saved.clusterId, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
-    new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1, 2, 3], controllerPorts: [4, 5, 6] });
-    assert.equal(JSON.parse(readFileSync(join(stateDir, 'kafka-cluster.json'), 'utf8')).clusterId, saved.clusterId, 'the same id on the next start');
-    assert.throws(() => new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1], controllerPorts: [2] }), /3-broker Kafka; start with --fresh/);
+    assert.equal(saved.clusterId, id);
+    assert.equal(new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1, 2, 3], controllerPorts: [4, 5, 6] }).clusterId(), id, 'the same id on the next start');
+    const one = new KafkaCluster({ toolsDir: '/nonexistent', stateDir, ports: [1], controllerPorts: [2] });
+    assert.throws(() => one.clusterId(), /3-broker Kafka; start with --fresh/);
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }

@@ -48,7 +48,9 @@ export class KafkaCluster {
     if (ports.length === 0 || ports.length !== controllerPorts.length) throw new Error('every Kafka node needs a client and a controller port');
     const n = ports.length;
     const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
-    const clusterId = this.clusterId(n);
+    // The id is read or made when the cluster starts: `--fresh` deletes the state folder after
+    // the launcher is built and before it starts.
+    const clusterId = () => this.clusterId(n);
     this.nodes = ports.map((port, i) => ({
       // One node keeps the folder and name it always had.
       id: n === 1 ? 'kafka' : `kafka-${i + 1}`,
@@ -74,7 +76,7 @@ export class KafkaCluster {
    * The cluster id of this state folder, made on first use. A state folder made for another
    * number of nodes is refused: its topics were created with another replication.
    */
-  private clusterId(nodes: number): string {
+  clusterId(nodes = this.nodes.length): string {
     const file = join(this.options.stateDir, 'kafka-cluster.json');
     if (existsSync(file)) {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { clusterId: string; nodes: number };
@@ -127,6 +129,8 @@ export class KafkaCluster {
    * and resolves when each takes clients.
    */
   async start(): Promise<void> {
+    // Refuses a state folder of another size before any JVM starts.
+    this.clusterId();
     await Promise.all(this.nodes.map((n) => this.launch(n, false)));
   }
 
@@ -152,16 +156,32 @@ export class KafkaCluster {
     this.options.onNodeEvent?.({ type: 'exited', id: node.id, pid, code, expected });
     if (expected || !this.options.supervise) return;
     node.restarts++;
+    this.restartLater(node, this.options.restartDelayMs ?? 1_000);
+  }
+
+  /** Restarts a node after `delayMs`; a restart that fails is tried again, less often, until one holds or the node is stopped. */
+  private restartLater(node: Node, delayMs: number): void {
     setTimeout(() => {
-      if (this.stopping || node.stopRequested || node.broker.running) return;
-      this.launch(node, true).catch((err) => this.options.onNodeEvent?.({ type: 'restart_failed', id: node.id, error: err instanceof Error ? err.message : String(err) }));
-    }, this.options.restartDelayMs ?? 1_000).unref();
+      if (this.stopping || node.stopRequested || (node.broker.running && !node.starting)) return;
+      this.launch(node, true).catch((err) => {
+        this.options.onNodeEvent?.({ type: 'restart_failed', id: node.id, error: err instanceof Error ? err.message : String(err) });
+        // A JVM that did not come up in time may still run: stop it before the next try.
+        void node.broker.stop().finally(() => this.restartLater(node, Math.min(30_000, delayMs * 2)));
+      });
+    }, delayMs).unref();
   }
 
   /** Stops one node gracefully; it stays down (not restarted) until {@link startNode}. */
   async stopNode(id: string): Promise<void> {
     const node = this.find(id);
     node.stopRequested = true;
+    await this.stopBroker(node);
+  }
+
+  /** Stops a node's JVM, and the one a start under way brings up (stopping the JVM ends that start). */
+  private async stopBroker(node: Node): Promise<void> {
+    await node.broker.stop();
+    await node.starting?.catch(() => undefined);
     await node.broker.stop();
   }
 
@@ -180,6 +200,6 @@ export class KafkaCluster {
   /** Stops every node. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.nodes.map((n) => n.broker.stop()));
+    await Promise.all(this.nodes.map((n) => this.stopBroker(n)));
   }
 }
