@@ -68,8 +68,13 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) host.log?.('error', 'kafkajs: consumer stopped for good', { groupId: options.groupId, error: String(event.payload.error) });
   });
+  let member: string | undefined;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     const assignment = event.payload.memberAssignment as Record<string, number[]>;
+    // Back in the group under a new member id, another member may have fenced any of this
+    // one's producers meanwhile: every partition starts with a fresh one.
+    if (member !== undefined && member !== event.payload.memberId) producers.keepOnly({});
+    member = event.payload.memberId;
     producers.keepOnly(assignment);
     consumerLag.keepOnly(options.groupId, assignment);
     options.onAssignment(assignment, writer, event.payload.memberId);

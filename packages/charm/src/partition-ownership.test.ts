@@ -122,3 +122,25 @@ test('a rebuild fenced by another owner gives its partitions up instead of fenci
   assert.equal(isFenced(new Error('KafkaJSNonRetriableError: The producer is disconnected')), true);
   assert.equal(isFenced(new Error('KafkaJSConnectionError: Connection error: read ECONNRESET')), false);
 });
+
+test('a rebuild begun for an older assignment does not settle a newer one: the newer rebuilds again', async () => {
+  const s = await setup();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow: PartitionWriter = {
+    commit: async (t, p, records) => {
+      await gate;
+      return s.writer.commit(t, p, records);
+    },
+  };
+  s.ownership.assign([0], slow, 'member-a');
+  await new Promise((r) => setImmediate(r));
+  // Out of the group and back while that rebuild waits on its marker.
+  s.ownership.assign([0], s.writer, 'member-b');
+  release();
+  await s.ownership.ready(async () => undefined);
+  const markers = s.bus.records('log').filter((r) => (r.value as { type?: string } | null)?.type === 'owner');
+  assert.equal(markers.length, 2, 'the newer assignment wrote its own marker and read up to it');
+  assert.equal(s.ownership.history.length, 1, 'only the current assignment’s rebuild counts');
+  assert.deepEqual(s.ownership.partitions, [0]);
+});

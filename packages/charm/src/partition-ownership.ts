@@ -70,6 +70,8 @@ export class PartitionOwnership {
   private rebuilding: Promise<void> = Promise.resolve();
   /** The group member id of the latest assignment. */
   private member: string | undefined;
+  /** Counts assignments: a rebuild begun for an older one must not settle the current one's partitions. */
+  private generation = 0;
   /** Recent rebuilds, newest last. */
   readonly history: Rebuilt[] = [];
 
@@ -107,8 +109,9 @@ export class PartitionOwnership {
     this.owned.clear();
     for (const p of now) this.owned.add(p);
     this.assignedAt = Date.now();
+    const generation = ++this.generation;
     this.o.log.info('partitions assigned', { topic: this.o.inputTopic, partitions: this.partitions, rebuilding: [...this.pending] });
-    if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer));
+    if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer, generation));
   }
 
   /** A partition whose in-memory state can no longer be trusted (an aborted transaction). */
@@ -127,11 +130,13 @@ export class PartitionOwnership {
     }
   }
 
-  private async rebuildWithRetry(writer: PartitionWriter): Promise<void> {
-    for (let attempt = 1; this.pending.size > 0; attempt++) {
+  private async rebuildWithRetry(writer: PartitionWriter, generation: number): Promise<void> {
+    for (let attempt = 1; this.pending.size > 0 && generation === this.generation; attempt++) {
       try {
-        await this.rebuild(writer, attempt);
+        await this.rebuild(writer, attempt, generation);
       } catch (err) {
+        // A newer assignment's own rebuild follows this one and decides for itself.
+        if (generation !== this.generation) return;
         // Fenced: another member wrote its marker, so the group has moved these partitions on
         // and this assignment is stale. Retrying would fence it back, and two servers each
         // waiting on a stale assignment did so for minutes (found killing brokers). Give them
@@ -149,7 +154,7 @@ export class PartitionOwnership {
     }
   }
 
-  private async rebuild(writer: PartitionWriter, attempt = 1): Promise<void> {
+  private async rebuild(writer: PartitionWriter, attempt: number, generation: number): Promise<void> {
     const partitions = [...this.pending].filter((p) => this.owned.has(p));
     if (partitions.length === 0) return this.pending.clear();
     const startedAt = Date.now();
@@ -192,6 +197,13 @@ export class PartitionOwnership {
           });
         }),
       );
+      if (generation !== this.generation) {
+        // Rebuilt for an assignment that has since changed: what it replayed is not to be
+        // trusted (a partition owned again is rebuilt afresh by the newer assignment, which
+        // drops it first) nor kept (one no longer owned).
+        for (const p of partitions) if (!this.owned.has(p)) this.o.drop(p);
+        return;
+      }
       for (const p of partitions) this.pending.delete(p);
       const rebuilt: Rebuilt = { partitions, assignedAt, rebuiltAt: Date.now(), replayed };
       this.history.push(rebuilt);
