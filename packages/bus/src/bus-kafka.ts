@@ -80,8 +80,9 @@ export class KafkaBus implements Bus {
           topics: missing.map((t) => ({
             topic: t.name,
             numPartitions: t.partitions,
-            replicationFactor: this.options.replicationFactor ?? 1,
-            configEntries: Object.entries({ ...t.config, 'min.insync.replicas': String(this.options.minInsyncReplicas ?? 1) }).map(([name, value]) => ({ name, value })),
+            // Unset, the cluster's own defaults apply (an external Kafka's policy is not overridden).
+            replicationFactor: this.options.replicationFactor ?? -1,
+            configEntries: Object.entries({ ...t.config, ...(this.options.minInsyncReplicas ? { 'min.insync.replicas': String(this.options.minInsyncReplicas) } : {}) }).map(([name, value]) => ({ name, value })),
           })),
         });
       } catch (err) {
@@ -162,8 +163,19 @@ export class KafkaBus implements Bus {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
     });
+    // Where each partition's next record is. kafkajs restarts a consumer that lost its broker
+    // with a new group session, and a follower commits no offsets: without a seek it would
+    // start again at the end (skipping what was written while it was down: deliveries a
+    // gateway never pushed) or at the beginning (replaying everything).
+    const positions = new Map<string, { topic: string; partition: number; offset: string }>();
     await consumer.connect();
     for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.from === 'beginning' });
+    // A follower from the end starts where each partition ends now: a rejoin before a
+    // partition's first batch goes back there rather than to a later end (at worst a record is
+    // read twice; a gateway never pushes a ts twice).
+    if (options.from === 'end') {
+      for (const topic of options.topics) for (const o of await this.offsets(topic)) positions.set(`${topic}/${o.partition}`, { topic, partition: o.partition, offset: o.high });
+    }
 
     // Caught up means having read a barrier written to every partition after subscribing:
     // offsets cannot tell, because a transaction's last offset is a control record that
@@ -173,11 +185,6 @@ export class KafkaBus implements Bus {
     let joined = false;
     let markReady!: () => void;
     const ready = new Promise<void>((r) => (markReady = r));
-    // Where each partition's next record is. kafkajs restarts a consumer that lost its broker
-    // with a new group session, and a follower commits no offsets: without a seek it would
-    // start again at the end (skipping what was written while it was down: deliveries a
-    // gateway never pushed) or at the beginning (replaying everything).
-    const positions = new Map<string, { topic: string; partition: number; offset: string }>();
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joined = true;
       for (const p of positions.values()) consumer.seek(p);
