@@ -23,6 +23,9 @@ export interface AdminAppOptions {
   log: Logger;
 }
 
+/** body-parser's error types for a body it will not read (besides invalid JSON and size). */
+const BODY_REFUSALS = new Set(['charset.unsupported', 'encoding.unsupported', 'entity.verify.failed', 'parameters.too.many', 'stream.encoding.set']);
+
 /** Largest request body accepted: above Slack's 40,000-character text limit, and room for bulk operator calls. */
 const BODY_LIMIT = '4mb';
 
@@ -86,7 +89,9 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
   });
 
   // Malformed bodies and unexpected failures become Slack-shaped answers; the server goes on.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    // An answer already under way cannot be replaced; express closes the connection.
+    if (res.headersSent) return next(err);
     const isApi = req.path.startsWith('/api/');
     const status = (err as { status?: number }).status;
     if (err instanceof ArgError) return void res.status(isApi ? 200 : 400).json(apiFail(err.code, err.detail ? { detail: err.detail } : {}));
@@ -98,7 +103,7 @@ export function createAdminApp(o: AdminAppOptions): express.Express {
     if ((err as { type?: string }).type === 'request.aborted') return;
     // The body parser's other refusals (unsupported charset or content-encoding, a body that
     // does not decompress) are the caller's mistake, not ours.
-    if (status !== undefined && status >= 400 && status < 500) return void res.status(isApi ? 200 : status).json(apiFail('invalid_form_data'));
+    if (BODY_REFUSALS.has((err as { type?: string }).type ?? '') || (isApi && status !== undefined && status >= 400 && status < 500)) return void res.status(isApi ? 200 : (status ?? 400)).json(apiFail('invalid_form_data'));
     o.log.error('request failed', { path: req.path, error: String(err) });
     res.status(isApi ? 200 : 500).json(apiFail('internal_error'));
   });

@@ -182,11 +182,15 @@ export class WsListener {
     let sessionId: string | undefined;
     const early: string[] = [];
     let earlyBytes = 0;
+    let flooded = false;
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
       if (sessionId) return void this.o.gateway.onFrame(sessionId, text);
-      earlyBytes += text.length;
+      // Closed for flooding already: what still arrives is dropped, not counted again.
+      if (flooded) return;
+      earlyBytes += Buffer.byteLength(text);
       if (early.length < MAX_FRAMES_BEFORE_HELLO && earlyBytes <= this.limits.maxFrameBytes) return void early.push(text);
+      flooded = true;
       this.counters.framesBeforeHelloCloses++;
       countLimitClose('frames_before_hello');
       early.length = 0;
