@@ -110,7 +110,7 @@ describe('hostile input', { timeout: 900_000 }, () => {
     }
     console.log(`# control posts: ${controlTs.length} answered, ${controlFailures.length} refused (${[...new Set(controlFailures)].join(', ')})`);
     assert.ok(controlTs.length >= 10, `only ${controlTs.length} control posts`);
-    assert.ok(controlFailures.every((e) => ['service_unavailable', 'request_timeout'].includes(e)), `control posts refused: ${controlFailures.join(', ')}`);
+    assert.ok(controlFailures.every((e) => e === 'service_unavailable'), `control posts refused: ${controlFailures.join(', ')}`);
     assert.ok(controlFailures.length <= controlTs.length * 0.05, `${controlFailures.length} of ${controlTs.length + controlFailures.length} control posts timed out`);
     await listener.until(`${controlTs.length} control messages`, (ev) => {
       const seen = new Set(ev.filter((e) => e.type === 'message' && e.channel === world.privateChannel).map((e) => e.ts));
