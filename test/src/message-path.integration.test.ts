@@ -67,8 +67,12 @@ describe('message path', { timeout: 180_000 }, () => {
     assert.equal(history.messages[0].ts, ack.ts);
   });
 
-  test('one message is one trace with spans from admin, channel and gateway servers', async () => {
-    const r = await t.web(users()[0]!.token, 'chat.postMessage', { channel: channel(), text: 'traced' });
+  /**
+   * Posts one message, waits for its whole trace in Jaeger, checks its spans' names, kinds and
+   * parents, and measures the largest stretch of the admin span no span or Kafka hop explains.
+   */
+  async function tracedPost(text: string): Promise<{ spans: JaegerSpan[]; admin: JaegerSpan; largest: number; allowedUs: number }> {
+    const r = await t.web(users()[0]!.token, 'chat.postMessage', { channel: channel(), text });
     await east.until('traced message', (ev) => ev.some((e) => e.ts === r.ts));
     const services = await eventually('the trace in Jaeger', 20_000, async () => {
       const url = `${t.info.jaeger}/api/traces?service=rtm-channel&tags=${encodeURIComponent(JSON.stringify({ 'rtm.ts': r.ts }))}`;
@@ -116,7 +120,23 @@ describe('message path', { timeout: 180_000 }, () => {
     for (const s of [...spans].sort((a, b) => a.startTime - b.startTime)) console.log(`#   ${at(s.startTime)} ${(s.duration / 1000).toFixed(2)} ms ${s.operationName}`);
     for (const g of gaps) console.log(`#   gap ${at(g.from)} ${(g.us / 1000).toFixed(2)} ms before ${g.next.operationName}${isKafkaHop(g, spans, admin) ? ' (Kafka hop)' : ''}`);
     console.log(`# post trace: admin span ${(admin.duration / 1000).toFixed(2)} ms, largest unexplained gap ${(largest / 1000).toFixed(2)} ms, ${spans.length} spans`);
-    assert.ok(largest <= allowedUs, `unexplained ${largest} µs of the post's ${admin.duration} µs (allowed ${allowedUs} µs)`);
+    return { spans, admin, largest, allowedUs };
+  }
+
+
+  test('one message is one trace with spans from admin, channel and gateway servers', async () => {
+    // A gap of the code's own making (a hop without its span) shows in every post; a process
+    // descheduled or in a GC pause for a few ms on a busy 2-core machine does not. So the
+    // coverage check below gets up to three posts, and fails only if none is explained.
+    const tries: string[] = [];
+    let traced = await tracedPost('traced 1');
+    for (let attempt = 2; traced.largest > traced.allowedUs && attempt <= 3; attempt++) {
+      tries.push(`${traced.largest} µs of ${traced.admin.duration} µs (allowed ${traced.allowedUs} µs)`);
+      traced = await tracedPost(`traced ${attempt}`);
+    }
+    tries.push(`${traced.largest} µs of ${traced.admin.duration} µs (allowed ${traced.allowedUs} µs)`);
+    assert.ok(traced.largest <= traced.allowedUs, `unexplained gaps in every one of ${tries.length} posts: ${tries.join('; ')}`);
+    const { admin } = traced;
 
     // The batch's transaction is a trace of its own, linked to the post's.
     const traceId = admin.traceID;
