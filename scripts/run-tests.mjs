@@ -37,6 +37,9 @@ let failed = 0;
 let skipped = 0;
 let todo = 0;
 const unexplained = [];
+// Each failure's TAP block (the `not ok` line and its YAML), repeated at the end of the
+// run: CI shows the tail of a long log, and that is where the reason must be.
+const failures = [];
 
 function run(label, files, concurrency) {
   if (files.length === 0) return Promise.resolve(0);
@@ -47,6 +50,7 @@ function run(label, files, concurrency) {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let buffer = '';
+    let failure;
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       buffer += chunk;
@@ -61,6 +65,13 @@ function run(label, files, concurrency) {
           else if (m[1] === 'skipped') skipped += n;
           else if (m[1] === 'todo') todo += n;
           else failed += n;
+        }
+        if (failure) {
+          failure.push(line);
+          if (/^\s*\.\.\.$/.test(line)) failure = undefined;
+        } else if (/^\s*not ok \d+ - /.test(line)) {
+          failure = [line];
+          failures.push(failure);
         }
         const s = /^\s*(?:not )?ok \d+ - (.*?) # SKIP\s*(.*)$/.exec(line);
         if (s && !s[2].trim()) unexplained.push(s[1]);
@@ -84,6 +95,13 @@ if (only !== 'integration') code |= await run('unit tests', unit, 2);
 if (only !== 'unit') code |= await run('integration tests', integration, 1);
 console.log(`\n# total time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 if (todo > 0) console.log(`# ${todo} todo`);
+if (failures.length > 0) {
+  console.log('\n# failures, again (suites whose tests failed are left out):');
+  for (const block of failures) {
+    if (block.some((l) => /^\s*type: 'suite'$/.test(l))) continue;
+    console.log(block.map((l) => l.trim()).filter((l) => !/^(---|\.\.\.|duration_ms:)/.test(l)).slice(0, 24).join('\n'));
+  }
+}
 for (const name of unexplained) console.log(`# skipped without a reason: ${name}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(code !== 0 || failed > 0 || unexplained.length > 0 ? 1 : 0);

@@ -161,7 +161,9 @@ test('RTM errors are counted by error.type; a message frame\'s ack is timed, ok 
   assert.equal(m.histogram('rtm.rtm.ack.duration', { 'error.type': 'channel_not_found' }).count, 1);
   const ok = m.histogram('rtm.rtm.ack.duration');
   assert.equal(ok.count, 1);
-  assert.ok(ok.min >= 0.02 && ok.max < 1, `ack ${ok.min}s`);
+  // The 20 ms wait is timed by libuv's cached loop clock, the ack by performance.now():
+  // the ack can read a little under 20 ms (CI saw 19.97), never near nothing.
+  assert.ok(ok.min >= 0.015 && ok.max < 1, `ack ${ok.min}s`);
 });
 
 test('a large fan-out times an even sample of its writes (at most 64 per delivery); a small one times every write', async (t) => {
