@@ -99,7 +99,7 @@ if (failures.length > 0) {
   console.log('\n# failures, again (suites whose tests failed are left out):');
   for (const block of failures) {
     if (block.some((l) => /^\s*type: 'suite'$/.test(l))) continue;
-    console.log(block.map((l) => l.trim()).filter((l) => !/^(---|\.\.\.|duration_ms:)/.test(l)).slice(0, 24).join('\n'));
+    console.log(block.map((l) => l.trim()).filter((l) => !/^(---|\.\.\.|duration_ms:)/.test(l) && !/node:internal|^new Safe|^Array\.map|^new Promise/.test(l)).slice(0, 24).join('\n'));
   }
 }
 for (const name of unexplained) console.log(`# skipped without a reason: ${name}`);

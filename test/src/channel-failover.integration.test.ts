@@ -31,7 +31,11 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
   let ownerBefore = new Map<number, string>();
 
   before(async () => {
-    t = await startTestCluster({ channelServers: 3, supervise: true, restartDelayMs: 4_000 });
+    // Three rebalances in 16 s (the kill, the replacement, the added server): on a loaded CI
+    // machine one post can wait out the default 5 s deadline and be answered service_unavailable
+    // while it still lands. This test is about loss, duplicates and order, so its deadline is
+    // long; deadlines themselves are tested with broker faults and admission control.
+    t = await startTestCluster({ channelServers: 3, supervise: true, restartDelayMs: 4_000, env: { RTM_REQUEST_TIMEOUT_MS: '30000' } });
     const members = t.info.demo.users.map((u) => u.id);
     channels = [];
     for (let i = 0; i < CHANNELS; i++) {
@@ -116,8 +120,7 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
       return f?.durationMs !== undefined ? f : undefined;
     });
     ctx.diagnostic(`operator API: channel-2 partitions served again ${failovers.durationMs} ms after SIGKILL, by ${JSON.stringify(failovers.takenBy)}`);
-    const after = new Map((await ring()).partitions.map((p) => [p.partition, p.owner]));
-    assert.ok([...after.values()].includes('channel-4'), 'the added server owns partitions');
+    await eventually('the added server to own partitions', 30_000, async () => ((await ring()).partitions.some((p) => p.owner === 'channel-4') ? true : undefined));
   });
 });
 

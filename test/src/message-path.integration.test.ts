@@ -213,7 +213,7 @@ describe('message path', { timeout: 180_000 }, () => {
     const r = await t.web(users()[0]!.token, 'chat.postMessage', { channel: channel(), text: 'counted' });
     await east.until('counted message', (ev) => ev.some((e) => e.ts === r.ts));
     const since = Date.now() - 60_000;
-    const hops = await eventually('end_to_end in the admin server\'s cluster metrics', 10_000, async () => {
+    const hops = await eventually('end_to_end in the admin server\'s cluster metrics', 20_000, async () => {
       const res = await fetch(`${t.info.adminApi}metrics?name=rtm_message_hop_duration_seconds&by=hop&since=${since}`, { headers: auth });
       const body = (await res.json()) as { ok: boolean; type: string; at: number[]; groups: Record<string, { total: { count: number; p99: number | null } }> };
       return body.ok && (body.groups.end_to_end?.total.count ?? 0) > 0 ? body : undefined;
@@ -225,17 +225,21 @@ describe('message path', { timeout: 180_000 }, () => {
     const { history } = (await (await fetch(`${t.info.adminApi}metrics/catalog`, { headers: auth })).json()) as { history: { instances: number; series: number; bytes: number } };
     console.log(`# cluster metrics history: ${history.instances} instances, ${history.series} series, ${history.bytes} bytes of rings`);
 
-    // The stream: at least two snapshot events within 3.5 s, read until a deadline.
+    // The stream: a snapshot event a second. Read until two have come and one of them counts
+    // every server scraped (a scrape waits 800 ms for an instance: on a loaded machine one
+    // second can miss one), or until the deadline.
+    const servers = t.info.processes.filter((p) => !['kafka', 'jaeger'].includes(p.role)).length;
     const abort = new AbortController();
-    const deadline = setTimeout(() => abort.abort(), 3_500);
+    const deadline = setTimeout(() => abort.abort(), 15_000);
     const events: Array<{ at: number; scrape: { ok: number } }> = [];
+    const enough = () => events.length >= 2 && events.some((e) => e.scrape.ok >= servers);
     try {
       const res = await fetch(`${t.info.adminApi}stream`, { headers: auth, signal: abort.signal });
       assert.equal(res.status, 200);
       const reader = res.body!.getReader();
       const decoder = new TextDecoder();
       let text = '';
-      while (events.length < 2) {
+      while (!enough()) {
         const { value, done } = await reader.read();
         if (done) break;
         text += decoder.decode(value, { stream: true });
@@ -252,9 +256,9 @@ describe('message path', { timeout: 180_000 }, () => {
       clearTimeout(deadline);
       abort.abort();
     }
-    assert.ok(events.length >= 2, `${events.length} snapshot events within 3.5 s`);
+    assert.ok(events.length >= 2, `${events.length} snapshot events within 15 s`);
     assert.ok(events[1]!.at > events[0]!.at, 'one event per second');
-    assert.ok(events[1]!.scrape.ok >= t.info.processes.filter((p) => !['kafka', 'jaeger'].includes(p.role)).length, 'every server was scraped');
+    assert.ok(events.some((e) => e.scrape.ok >= servers), `every server scraped in one second: ${events.map((e) => e.scrape.ok).join(', ')} of ${servers}`);
   });
 
   test('the operator API finds a message\'s trace by channel and ts, with its hops', async () => {
