@@ -1,7 +1,7 @@
 // Where the benchmark scripts put their figures: the full data as results/<kind>-<date>.json,
 // and one row per measurement appended to a markdown table (created with its header the
 // first time), each row naming the date, the machine and that JSON file.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,14 @@ export function saveResults(kind, data, table) {
   const file = `${kind}-${date.replace(/:/g, '-')}.json`;
   writeFileSync(join(dir, file), JSON.stringify({ date, machine, ...data }, null, 2));
   const path = join(dir, table.name);
-  if (!existsSync(path)) {
-    const titles = ['date', 'machine', ...table.columns.map(([t]) => t), 'file'];
-    const aligns = ['---', '---', ...table.columns.map(([, a]) => (a === 'r' ? '---:' : '---')), '---'];
-    writeFileSync(path, `# ${table.title}\n\n${table.intro}\n\n| ${titles.join(' | ')} |\n|${aligns.join('|')}|\n`);
+  const titles = ['date', 'machine', ...table.columns.map(([t]) => t), 'file'];
+  const aligns = ['---', '---', ...table.columns.map(([, a]) => (a === 'r' ? '---:' : '---')), '---'];
+  const header = `| ${titles.join(' | ')} |\n|${aligns.join('|')}|\n`;
+  if (!existsSync(path)) writeFileSync(path, `# ${table.title}\n\n${table.intro}\n\n${header}`);
+  else {
+    // Columns changed since the file's last table: rows go under a new table, not misaligned.
+    const last = readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith('| date |')).pop();
+    if (last !== `| ${titles.join(' | ')} |`) appendFileSync(path, `\n${header}`);
   }
   for (const row of table.rows) appendFileSync(path, `| ${[date, machine, ...row, file].join(' | ')} |\n`);
   return path;

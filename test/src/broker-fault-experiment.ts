@@ -64,6 +64,12 @@ export interface BrokerFaultResult {
   longestRefusalMs: number;
   /** Acked messages that did not reach some member exactly once and in order, or are missing from history. */
   mismatches: string[];
+  /**
+   * Posts answered with a Slack error (a client would post again) that were delivered all the
+   * same. A channel server refuses a command once its requester stopped waiting, so only a
+   * transaction begun in time that committed after the deadline can land one: rare, not never.
+   */
+  refusedButDelivered: string[];
   /** Every post's answer, for the results file. */
   outcomes: PostOutcome[];
 }
@@ -128,6 +134,8 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
   // -------------------------------------------------------------- members
   let stopping = false;
   const members: Member[] = users.map((u) => ({ token: u.token, ws: undefined, received: new Map(), closed: false }));
+  /** Every delivered message's text, with its ts: a post refused with an error must not be among them. */
+  const landed = new Map<string, string>();
   const lastTs = (m: Member) => Object.fromEntries([...m.received].flatMap(([ch, list]) => (list.length ? [[ch, list[list.length - 1]!]] : [])));
   const open = (m: Member, url: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -143,6 +151,7 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
           const list = m.received.get(e.channel) ?? [];
           list.push(e.ts as string);
           m.received.set(e.channel, list);
+          landed.set(e.text as string, e.ts as string);
         }
       });
       ws.on('error', (err) => {
@@ -170,6 +179,7 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
 
   // -------------------------------------------------------------- senders
   const outcomes: PostOutcome[] = [];
+  const answers = new Map<string, string>();
   const inFlight = new Set<Promise<void>>();
   let posting = true;
   const sender = (async () => {
@@ -178,9 +188,13 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
       const channel = channels[i % channels.length]!;
       const token = users[i % users.length]!.token;
       const sentAt = Date.now();
-      const p = web(token, 'chat.postMessage', { channel, text: `fault ${o.tag} ${i}` })
+      const text = `fault ${o.tag} ${i}`;
+      const p = web(token, 'chat.postMessage', { channel, text })
         .then(
-          (r) => outcomes.push({ sentAt, answeredAt: Date.now(), channel, result: r.ok ? 'ok' : String(r.error), ...(r.ok ? { ts: r.ts as string } : {}) }),
+          (r) => {
+            answers.set(text, r.ok ? 'ok' : String(r.error));
+            outcomes.push({ sentAt, answeredAt: Date.now(), channel, result: r.ok ? 'ok' : String(r.error), ...(r.ok ? { ts: r.ts as string } : {}) });
+          },
           () => outcomes.push({ sentAt, answeredAt: Date.now(), channel, result: 'network' }),
         )
         .then(() => void inFlight.delete(p));
@@ -247,6 +261,12 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
     const missing = list.filter((ts) => !history.has(ts));
     if (missing.length) mismatches.push(`${missing.length} acked messages of ${channel} are not in history`);
   }
+  // Network failures and non-JSON answers leave a post's outcome open; a Slack error does not.
+  const refusedButDelivered: string[] = [];
+  for (const [text, ts] of landed) {
+    const answer = answers.get(text);
+    if (answer && answer !== 'ok' && answer !== 'network' && !answer.startsWith('http_')) refusedButDelivered.push(`"${text}" answered ${answer}, delivered as ${ts}`);
+  }
   stopping = true;
   for (const m of members) m.ws?.close();
 
@@ -266,6 +286,7 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
     longestAnswerMs: outcomes.reduce((m, x) => Math.max(m, answer(x)), 0),
     longestRefusalMs: outcomes.filter((x) => x.result !== 'ok').reduce((m, x) => Math.max(m, answer(x)), 0),
     mismatches,
+    refusedButDelivered,
     outcomes: outcomes.map((x) => ({ ...x, sentAt: x.sentAt - started, answeredAt: x.answeredAt - started })),
   };
 }

@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { isTs } from './ts.js';
 
 /** Where a request's answer goes: the requester's inbox topic and its correlation id. */
-export const ReplyAddress = z.object({ inbox: z.string(), corr: z.string() });
+/**
+ * Where a request's answer goes: the requester's inbox topic and a correlation id. `expires`
+ * (epoch milliseconds, the requester's clock) is when the requester stops waiting, less a
+ * margin for the reply's way back: a command still unhandled by then is refused unapplied, so
+ * that a caller told `service_unavailable` was not in fact served.
+ */
+export const ReplyAddress = z.object({ inbox: z.string(), corr: z.string(), expires: z.number().optional() });
 export type ReplyAddress = z.infer<typeof ReplyAddress>;
 
 const messageEvent = z.looseObject({

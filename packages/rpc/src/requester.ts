@@ -28,6 +28,14 @@ export interface RequesterOptions {
   maxPending?: number;
 }
 
+/**
+ * How much earlier than its own timeout a requester asks the other side to give up: the
+ * reply's way back through Kafka, and clocks a little apart.
+ */
+export function expiryMargin(timeoutMs: number): number {
+  return Math.min(1_000, timeoutMs / 5);
+}
+
 interface Pending {
   resolve(result: unknown): void;
   reject(err: Error): void;
@@ -67,7 +75,8 @@ export class Requester {
     // If sending the request fails, nobody awaits the answer: its timeout must not become an
     // unhandled rejection that kills the server. Callers that await still see the error.
     result.catch(() => undefined);
-    return { reply: { inbox: this.inbox, corr }, result, cancel: (err) => this.fail(corr, err) };
+    const expires = Date.now() + timeoutMs - expiryMargin(timeoutMs);
+    return { reply: { inbox: this.inbox, corr, expires }, result, cancel: (err) => this.fail(corr, err) };
   }
 
   /**

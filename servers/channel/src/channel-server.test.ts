@@ -154,3 +154,21 @@ test('a post’s accepted-at goes to the headers of its deliveries only: not the
   const refused = cs.handle({ type: 'delete', channel: 'C1', user: 'U2', ts: posted.ts!, reply: reply('d') }, 0, ROOT_CONTEXT);
   assert.deepEqual([refused.refused, refused.deliveries], ['cant_delete_message', 0]);
 });
+
+test('a command whose requester stopped waiting is refused unapplied: no ts, no log, no delivery', () => {
+  const cs = server();
+  const nowMs = 1_700_000_000_000; // the test clock, in milliseconds
+  cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a', reply: { ...reply('s'), expires: nowMs - 1 } }, 0, ROOT_CONTEXT);
+  const late = { ...post('C1', 'too late', 'late'), reply: { ...reply('late'), expires: nowMs - 1 } };
+  const refused = cs.handle(late, 0, ROOT_CONTEXT);
+  assert.equal(refused.ts, undefined);
+  assert.equal(refused.refused, 'service_unavailable');
+  assert.deepEqual(refused.out.map((r) => [r.topic, (r.value as { ok: boolean; error?: string }).error]), [['rtm.inbox.admin-1', 'service_unavailable']]);
+  // In time: applied, and delivered to the gateway whose late subscribe was still applied.
+  const ok = cs.handle({ ...post('C1', 'in time', 'ok'), reply: { ...reply('ok'), expires: nowMs + 60_000 } }, 0, ROOT_CONTEXT);
+  assert.ok(ok.ts);
+  assert.deepEqual(ok.out.map((r) => r.topic).sort(), [TOPICS.channelLog.name, 'rtm.inbox.admin-1', 'rtm.inbox.gw-a'].sort());
+  const hist = cs.handle({ type: 'history', channel: 'C1', inclusive: false, ascending: false, limit: 10, reply: reply('h') }, 0, ROOT_CONTEXT);
+  assert.deepEqual((hist.out[0]!.value as { result: { messages: Array<{ text: string }> } }).result.messages.map((m) => m.text), ['in time']);
+  assert.equal(cs.stats().expired, 1);
+});

@@ -24,6 +24,14 @@ export interface ChannelServerOptions {
 
 type Command<T extends ChannelCommand['type']> = Extract<ChannelCommand, { type: T }>;
 
+/**
+ * Commands refused unapplied once their requester stopped waiting (`reply.expires`): a post,
+ * edit or membership change answered `service_unavailable` must not happen anyway, and work
+ * nobody waits for is the first to shed after a backlog. Subscriptions and typing are kept:
+ * they have no caller to lie to, and a gateway counts on its subscribe being applied.
+ */
+const EXPIRING: ReadonlySet<ChannelCommand['type']> = new Set(['post', 'update', 'delete', 'reaction', 'member', 'history', 'trace']);
+
 /** What handling one command produced. */
 export interface Handled {
   out: OutRecord[];
@@ -42,9 +50,9 @@ export interface Handled {
  */
 export class ChannelServer {
   private readonly owned: OwnedChannels;
-  private counters = { posts: 0, edits: 0, deliveries: 0, subscribes: 0, unsubscribes: 0, histories: 0, transient: 0, memberships: 0, refused: 0 };
+  private counters = { posts: 0, edits: 0, deliveries: 0, subscribes: 0, unsubscribes: 0, histories: 0, transient: 0, memberships: 0, refused: 0, expired: 0 };
 
-  constructor(options: ChannelServerOptions) {
+  constructor(private readonly options: ChannelServerOptions) {
     this.owned = new OwnedChannels(options.clock, options.historyLimit);
   }
 
@@ -61,6 +69,11 @@ export class ChannelServer {
    * `rtm-accepted-at` header, copied to the headers of its deliveries (never to their value).
    */
   handle(cmd: ChannelCommand, partition: number, context: Context, acceptedAt?: string): Handled {
+    const reply = 'reply' in cmd ? cmd.reply : undefined;
+    if (reply?.expires !== undefined && EXPIRING.has(cmd.type) && this.options.clock.nowMicros() / 1000 > reply.expires) {
+      this.counters.expired++;
+      return this.refuse(reply, 'service_unavailable', context);
+    }
     const before = this.counters.deliveries;
     const handled = this.dispatch(cmd, partition, context, acceptedAt);
     handled.deliveries = this.counters.deliveries - before;
