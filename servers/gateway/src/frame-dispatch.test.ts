@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTM_ERROR } from '@rtm/protocol';
-import { RequestTimeout } from '@rtm/rpc';
+import { RequestFailed, RequestTimeout } from '@rtm/rpc';
 import { harness } from './fakes.js';
 
 test('a frame that is not JSON gets an error event and the session stays open', async (t) => {
@@ -31,12 +31,22 @@ test('a message frame is posted and acked; one to a channel the user is not in i
   assert.equal(gateway.stats().posts, 1);
 });
 
-test('a post the channel server does not answer in time is a timeout error', async (t) => {
-  const { gateway, link, connect } = harness(t);
+test('a post the channel server does not serve in time is a timeout error (8), not an internal one', async (t) => {
+  const { gateway, link, presence, member, connect } = harness(t);
+  member('U02', 'C11');
   const { id, transport: tr } = await connect('U01', ['C11']);
+  const timeout = { code: RTM_ERROR.timeout, msg: 'the server did not answer in time' };
   link.post = () => Promise.reject(new RequestTimeout('chat.postMessage', 10_000));
   await gateway.onFrame(id, JSON.stringify({ type: 'message', id: 'x', channel: 'C11', text: 'hi' }));
-  assert.deepEqual(tr.frames.at(-1), { ok: false, reply_to: 'x', error: { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' } });
+  assert.deepEqual(tr.frames.at(-1), { ok: false, reply_to: 'x', error: timeout });
+  // Reached after its deadline, the channel server refused it unapplied.
+  link.post = () => Promise.reject(new RequestFailed('service_unavailable'));
+  await gateway.onFrame(id, JSON.stringify({ type: 'message', id: 'y', channel: 'C11', text: 'hi' }));
+  assert.deepEqual(tr.frames.at(-1), { ok: false, reply_to: 'y', error: timeout });
+  // A presence query waits on a presence server the same way: the same answer, not error 10.
+  presence.query = () => Promise.reject(new RequestTimeout('users.getPresence', 10_000));
+  await gateway.onFrame(id, JSON.stringify({ type: 'presence_query', id: 'z', ids: ['U02'] }));
+  assert.deepEqual(tr.frames.at(-1), { ok: false, reply_to: 'z', error: timeout });
 });
 
 test('typing goes to the channel server; presence_query answers one presence_change per user of the team', async (t) => {

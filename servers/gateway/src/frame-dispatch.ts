@@ -46,8 +46,10 @@ export class FrameDispatch {
     try {
       await this.dispatch(s, parsed.frame, frameAt);
     } catch (err) {
-      this.o.log.error('frame handling failed', { error: String(err) });
       const id = 'id' in parsed.frame ? parsed.frame.id : undefined;
+      const unanswered = unansweredError(err);
+      if (unanswered) return this.replyError(s, id, unanswered);
+      this.o.log.error('frame handling failed', { error: String(err) });
       this.replyError(s, id, { code: RTM_ERROR.internal, msg: 'internal error' });
     }
   }
@@ -102,10 +104,7 @@ export class FrameDispatch {
       this.o.sessions.push(s, { ok: true, reply_to: frame.id, ts: result.ts, text: frame.text } satisfies Ack);
       recordAck(frameAt);
     } catch (err) {
-      const error =
-        err instanceof RequestTimeout
-          ? { code: RTM_ERROR.timeout, msg: 'the channel server did not answer in time' }
-          : { code: RTM_ERROR.internal, msg: err instanceof RequestFailed ? err.code : 'post failed' };
+      const error = unansweredError(err) ?? { code: RTM_ERROR.internal, msg: err instanceof RequestFailed ? err.code : 'post failed' };
       this.replyError(s, frame.id, error);
       recordAck(frameAt, error.code);
     } finally {
@@ -126,6 +125,18 @@ export class FrameDispatch {
     if (replyTo === undefined) this.o.sessions.push(s, { type: 'error', error });
     else this.o.sessions.push(s, { ok: false, reply_to: replyTo, error } satisfies Ack);
   }
+}
+
+/**
+ * RTM error 8 for a request the other side did not serve in time: no reply by the deadline, or
+ * a channel server that reached the command after it (`service_unavailable`, seen only when
+ * clocks disagree by more than the margin). Undefined for any other failure.
+ */
+function unansweredError(err: unknown): RtmError | undefined {
+  if (err instanceof RequestTimeout || (err instanceof RequestFailed && err.code === 'service_unavailable')) {
+    return { code: RTM_ERROR.timeout, msg: 'the server did not answer in time' };
+  }
+  return undefined;
 }
 
 /** A client may continue its own trace by sending `traceparent` in the frame. */
