@@ -111,3 +111,28 @@ test('slow calls while the limit has room to spare do not cut it: the queue is n
   // Never cut; grown while at least half used, to about twice the 15 in flight, and no further.
   assert.ok(limit.limit >= 30 && limit.limit <= 35, `at ${limit.limit}`);
 });
+
+test('a full window in which this server\'s own loop lagged past maxLoopDelayMs cuts the limit like a drop; with room to spare, or unset, lag says nothing', () => {
+  const clock = new ManualClock(0);
+  const watched = new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs: 30 });
+  const roomy = new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs: 30 });
+  const blind = new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs: 0 });
+  for (const l of [watched, roomy, blind]) {
+    l.loopDelay(45);
+    l.loopDelay(5); // the window keeps its worst report
+  }
+  clock.advance(300);
+  for (let i = 0; i < 10; i++) {
+    watched.sample(20, 40);
+    blind.sample(20, 40);
+    roomy.sample(20, 10);
+  }
+  assert.equal(watched.limit, 28, 'cut by the 0.7 backoff');
+  assert.equal(roomy.limit, 40, 'not full: neither cut nor grown (not half used)');
+  assert.ok(blind.limit > 40, `unset: a full, fast window grows (${blind.limit})`);
+  // The next full window without lag does not cut again.
+  watched.loopDelay(10);
+  clock.advance(300);
+  for (let i = 0; i < 10; i++) watched.sample(20, 28);
+  assert.ok(watched.limit >= 28);
+});

@@ -23,6 +23,12 @@ export interface AdmissionLimitOptions {
   smoothing: number;
   /** Factor the limit is multiplied by after a window with a dropped call (timeout, overflow). */
   dropBackoff: number;
+  /**
+   * This server's own event-loop delay (ms) past which a window with a full limit counts as
+   * dropped: a server too busy to read its sockets answers refusals late too, so admitted
+   * work (ten times a refusal's CPU) gives way. 0 turns the signal off.
+   */
+  maxLoopDelayMs: number;
 }
 
 /** The defaults, sized on the 2-core development machine's post path (docs/admission-control.md). */
@@ -36,6 +42,7 @@ export const ADMISSION_LIMIT_DEFAULTS: AdmissionLimitOptions = {
   baselineHorizonMs: 10_000,
   smoothing: 0.3,
   dropBackoff: 0.7,
+  maxLoopDelayMs: 20,
 };
 
 /**
@@ -45,7 +52,8 @@ export const ADMISSION_LIMIT_DEFAULTS: AdmissionLimitOptions = {
  * and the limit is in use, the limit grows by its square root; when the mean rises faster
  * than the baseline follows (a queue building, a broker stalling) it shrinks in proportion,
  * to half at most per window; a window with a dropped call (no reply in time) cuts it by
- * `dropBackoff`. Only a full limit (calls in flight reached it in the window) is cut for
+ * `dropBackoff`, and so does a window in which the limit was full and this server's own event
+ * loop lagged past `maxLoopDelayMs`. Only a full limit (calls in flight reached it in the window) is cut for
  * latency. Against a slow average rather than the fastest call seen, latency that the
  * load does not cause (a busy machine) does not starve the limit. Pure: time comes from the
  * clock, calls from {@link sample}.
@@ -59,6 +67,7 @@ export class AdmissionLimit {
   private windowCount = 0;
   private windowDrops = 0;
   private windowMaxInflight = 0;
+  private windowLoopDelayMs = 0;
 
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
@@ -81,6 +90,14 @@ export class AdmissionLimit {
   }
 
   /**
+   * This server's event-loop delay (ms) over the time since the last report: past
+   * `maxLoopDelayMs`, the window it falls in cuts the limit as a dropped call does.
+   */
+  loopDelay(delayMs: number): void {
+    this.windowLoopDelayMs = Math.max(this.windowLoopDelayMs, delayMs);
+  }
+
+  /**
    * One finished call: how long it took, how many calls were in flight when it ended (itself
    * included), and whether it was dropped (no answer in time, or refused downstream).
    */
@@ -98,13 +115,15 @@ export class AdmissionLimit {
   }
 
   private closeWindow(now: number): void {
-    if (this.windowDrops > 0) this.estimate *= this.o.dropBackoff;
+    // Slow calls with room to spare are not a queue this limit lets form (a noisy
+    // machine): only a full limit is cut. A stall fills it within one round trip.
+    const full = this.windowMaxInflight >= this.limit;
+    // A lagging loop with room to spare is not refusing anyone late: nothing to give way to.
+    const busy = full && this.o.maxLoopDelayMs > 0 && this.windowLoopDelayMs > this.o.maxLoopDelayMs;
+    if (this.windowDrops > 0 || busy) this.estimate *= this.o.dropBackoff;
     else {
       const mean = this.windowSum / this.windowCount;
       const baseline = this.followBaseline(mean, now - this.windowStart);
-      // Slow calls with room to spare are not a queue this limit lets form (a noisy
-      // machine): only a full limit is cut. A stall fills it within one round trip.
-      const full = this.windowMaxInflight >= this.limit;
       const gradient = full ? clamp((this.o.tolerance * baseline) / Math.max(mean, 1e-3), 0.5, 1) : 1;
       // A limit not half used says nothing about whether more would be served well.
       const used = this.windowMaxInflight >= this.estimate / 2;
@@ -113,7 +132,7 @@ export class AdmissionLimit {
     }
     this.estimate = clamp(this.estimate, this.o.min, this.o.max);
     this.windowStart = now;
-    this.windowSum = this.windowCount = this.windowDrops = this.windowMaxInflight = 0;
+    this.windowSum = this.windowCount = this.windowDrops = this.windowMaxInflight = this.windowLoopDelayMs = 0;
   }
 
   /** Moves the baseline toward a window's mean; a fall to under half of it is followed four times faster. */

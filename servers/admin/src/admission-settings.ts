@@ -4,8 +4,8 @@ import { ADMISSION_LIMIT_DEFAULTS, type AdmissionLimitOptions } from './admissio
 export interface AdmissionSettings {
   /** `RTM_ADMISSION=off` lets every call through (to measure what admission control changes). */
   enabled: boolean;
-  /** `RTM_ADMISSION_MIN_INFLIGHT`, `RTM_ADMISSION_MAX_INFLIGHT`, `RTM_ADMISSION_TOLERANCE`. */
-  limit: Pick<AdmissionLimitOptions, 'min' | 'max' | 'initial' | 'tolerance'>;
+  /** `RTM_ADMISSION_MIN_INFLIGHT`, `RTM_ADMISSION_MAX_INFLIGHT`, `RTM_ADMISSION_TOLERANCE`, `RTM_ADMISSION_MAX_LOOP_DELAY_MS`. */
+  limit: Pick<AdmissionLimitOptions, 'min' | 'max' | 'initial' | 'tolerance' | 'maxLoopDelayMs'>;
   /** `RTM_ADMISSION_QUEUE_WAIT_MS`: longest a call waits for a slot before its 429. */
   queueWaitMs: number;
   /** `RTM_REQUEST_TIMEOUT_MS`: deadline of a request to a channel or presence server. */
@@ -35,7 +35,13 @@ export function admissionSettings(env: NodeJS.ProcessEnv = process.env): Admissi
   if (mode !== 'on' && mode !== 'off') throw new Error(`RTM_ADMISSION=${mode}: expected on or off`);
   return {
     enabled: mode === 'on',
-    limit: { min, max, initial: Math.min(max, Math.max(min, d.initial)), tolerance: numberVar(env, 'RTM_ADMISSION_TOLERANCE', d.tolerance, 1) },
+    limit: {
+      min,
+      max,
+      initial: Math.min(max, Math.max(min, d.initial)),
+      tolerance: numberVar(env, 'RTM_ADMISSION_TOLERANCE', d.tolerance, 1),
+      maxLoopDelayMs: numberVar(env, 'RTM_ADMISSION_MAX_LOOP_DELAY_MS', d.maxLoopDelayMs, 0),
+    },
     queueWaitMs: numberVar(env, 'RTM_ADMISSION_QUEUE_WAIT_MS', ADMISSION_DEFAULTS.queueWaitMs, 0),
     requestTimeoutMs: numberVar(env, 'RTM_REQUEST_TIMEOUT_MS', ADMISSION_DEFAULTS.requestTimeoutMs, 1),
     maxPendingRequests: Math.floor(numberVar(env, 'RTM_REQUEST_MAX_PENDING', ADMISSION_DEFAULTS.maxPendingRequests, 1)),

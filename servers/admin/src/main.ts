@@ -21,6 +21,7 @@ import { AdmissionLimit } from './admission-limit.js';
 import { AdmissionGate } from './admission-gate.js';
 import { observeAdmission } from './api-metrics.js';
 import { admittingListener } from './web-admission.js';
+import { watchLoopDelay } from './admission-loop-delay.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('admin');
 const limits = admissionSettings();
@@ -47,7 +48,9 @@ const traceSearch = new MessageTraceSearch(jaeger);
 const status = new OperatorStatus({ kafka: kafkaCheck(bus), ...(config.jaegerQueryUrl ? { jaeger: jaegerCheck(config.jaegerQueryUrl) } : {}), lastScrape: () => clusterMetrics.lastScrape() });
 const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics, traces, traceSearch, status };
 const clock = systemClock({ unref: true });
-const admission = limits.enabled ? new AdmissionGate({ clock, limit: new AdmissionLimit(clock, limits.limit), queueWaitMs: limits.queueWaitMs }) : undefined;
+const admissionLimit = limits.enabled ? new AdmissionLimit(clock, limits.limit) : undefined;
+const admission = admissionLimit ? new AdmissionGate({ clock, limit: admissionLimit, queueWaitMs: limits.queueWaitMs }) : undefined;
+if (admissionLimit && limits.limit.maxLoopDelayMs > 0) watchLoopDelay(admissionLimit);
 if (admission) observeAdmission(admission);
 const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator, consoleDir, log });
 
