@@ -178,22 +178,25 @@ export class WsListener {
   }
 
   private attach(ws: WebSocket, claims: TicketClaims): void {
+    // What the handlers below capture stays in memory as long as the connection: the state
+    // of a session not yet open, not the ticket's claims.
     const transport = wsTransport(ws, this.closing);
+    const handoffToken = claims.handoff ? claims.tokenId : undefined;
     let sessionId: string | undefined;
-    const early: string[] = [];
-    let earlyBytes = 0;
+    let early: { frames: string[]; bytes: number } | undefined;
     let flooded = false;
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
       if (sessionId) return void this.o.gateway.onFrame(sessionId, text);
       // Closed for flooding already: what still arrives is dropped, not counted again.
       if (flooded) return;
-      earlyBytes += Buffer.byteLength(text);
-      if (early.length < MAX_FRAMES_BEFORE_HELLO && earlyBytes <= this.limits.maxFrameBytes) return void early.push(text);
+      early ??= { frames: [], bytes: 0 };
+      early.bytes += Buffer.byteLength(text);
+      if (early.frames.length < MAX_FRAMES_BEFORE_HELLO && early.bytes <= this.limits.maxFrameBytes) return void early.frames.push(text);
       flooded = true;
       this.counters.framesBeforeHelloCloses++;
       countLimitClose('frames_before_hello');
-      early.length = 0;
+      early = undefined;
       transport.close(CLOSE_CODES.protocolViolation.code, 'frames_before_hello');
     });
     ws.on('close', () => {
@@ -208,13 +211,15 @@ export class WsListener {
       if (sessionId) this.o.gateway.close(sessionId);
     });
     this.o.gateway
-      .open({ user: claims.user, team: claims.team, batchPresence: claims.batchPresence === true, ...(claims.tokenId ? { tokenId: claims.tokenId } : {}), ...(claims.since ? { since: claims.since } : {}), ...(claims.presenceSub ? { watched: claims.presenceSub } : {}) }, transport)
+      .open(sessionIdentity(claims), transport)
       .then((id) => {
         sessionId = id;
         // Moved here by its reconnect_url: the resume point kept for rtm.connect is spent.
-        if (claims.handoff && claims.tokenId) void this.o.directory.write([[resumeKey(claims.tokenId), null]]).catch(() => undefined);
+        if (handoffToken) void this.o.directory.write([[resumeKey(handoffToken), null]]).catch(() => undefined);
         if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);
-        for (const text of early.splice(0)) void this.o.gateway.onFrame(id, text);
+        const waiting = early?.frames ?? [];
+        early = undefined;
+        for (const text of waiting) void this.o.gateway.onFrame(id, text);
       })
       .catch(() => undefined);
   }
@@ -224,6 +229,18 @@ export class WsListener {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/** What a session is opened with, from its ticket. */
+function sessionIdentity(claims: TicketClaims) {
+  return {
+    user: claims.user,
+    team: claims.team,
+    batchPresence: claims.batchPresence === true,
+    ...(claims.tokenId ? { tokenId: claims.tokenId } : {}),
+    ...(claims.since ? { since: claims.since } : {}),
+    ...(claims.presenceSub ? { watched: claims.presenceSub } : {}),
+  };
 }
 
 /** An upgrade's outcome: a session with these claims, or a refusal (an error event, then the close). */
