@@ -1,6 +1,7 @@
 import { kafkaClientSettings, type KafkaClientSettings } from '@rtm/bus';
 import { RegionMap } from '@rtm/placement';
 import { sampleRatio } from '@rtm/telemetry';
+import { envNumber } from './env-number.js';
 
 /** Settings every server reads from its environment (the launcher sets them). */
 export interface ServiceConfig {
@@ -41,7 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     instanceId: required(env, 'RTM_INSTANCE_ID'),
     region: env.RTM_REGION ?? 'local',
     host: env.RTM_HOST ?? '127.0.0.1',
-    httpPort: Number(env.RTM_HTTP_PORT ?? '0'),
+    httpPort: envNumber('RTM_HTTP_PORT', 0, { env }),
     kafka: kafkaClientSettings(env),
     otlpEndpoint: env.RTM_OTLP_ENDPOINT || undefined,
     jaegerQueryUrl: env.RTM_JAEGER_QUERY_URL || undefined,

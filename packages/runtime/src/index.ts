@@ -1,4 +1,5 @@
 export { readConfig, type ServiceConfig } from './config.js';
+export { envNumber, type EnvNumberOptions } from './env-number.js';
 export { createLogger, type Logger } from './logger.js';
 export { InstanceAnnouncer, HEARTBEAT_MS } from './announcer.js';
 export { onShutdown } from './lifecycle.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { bootServer, InstanceAnnouncer, onShutdown, systemClock } from '@rtm/runtime';
+import { bootServer, envNumber, InstanceAnnouncer, onShutdown, systemClock } from '@rtm/runtime';
 import { InstanceRegistry } from '@rtm/placement';
 import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
 import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
@@ -37,7 +37,7 @@ const history = new ChannelHistoryReader(link, logReader);
 const presence = new PresenceLink(bus, inbox.requester, limits.requestTimeoutMs);
 const placement = { instances, directory: directory.view, regions: config.regions };
 const webApi = new WebApi({ directory, signer, link, history, presence, workspace, placement, region: config.region });
-const rateLimiter = new RateLimiter(Number(process.env.RTM_POST_RATE ?? 100));
+const rateLimiter = new RateLimiter(envNumber('RTM_POST_RATE', 100, { min: 1, integer: false }));
 setInterval(() => rateLimiter.sweep(), 60_000).unref();
 const consoleDir = process.env.RTM_CONSOLE_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console', 'dist', 'app');
 // Every live instance, this one included once it has announced itself.
@@ -46,7 +46,7 @@ const jaeger = config.jaegerQueryUrl ? { jaegerQueryUrl: config.jaegerQueryUrl }
 const traces = new MessageTraces({ link, log: logReader, ...jaeger });
 const traceSearch = new MessageTraceSearch(jaeger);
 const status = new OperatorStatus({ kafka: kafkaCheck(bus), ...(config.jaegerQueryUrl ? { jaeger: jaegerCheck(config.jaegerQueryUrl) } : {}), lastScrape: () => clusterMetrics.lastScrape() });
-const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000), clusterMetrics, traces, traceSearch, status };
+const operator = { operatorToken: config.operatorToken, signer, directory, workspace, placement, ops, defaultDrainRate: envNumber('RTM_DRAIN_RATE', 1_000, { min: 1, integer: false }), clusterMetrics, traces, traceSearch, status };
 const clock = systemClock({ unref: true });
 const admissionLimit = limits.enabled ? new AdmissionLimit(clock, limits.limit) : undefined;
 const admission = admissionLimit ? new AdmissionGate({ clock, limit: admissionLimit, queueWaitMs: limits.queueWaitMs }) : undefined;

@@ -1,7 +1,7 @@
 import { CLOSE_CODES } from '@rtm/protocol';
 import { CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
-import { bootServer, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
+import { bootServer, envNumber, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
 import { InstanceRegistry } from '@rtm/placement';
 import { Inbox, ChannelLink, PresenceLink } from '@rtm/rpc';
 import { ChannelHistoryReader, ChannelLogReader } from '@rtm/catch-up';
@@ -36,7 +36,7 @@ const drainer = new Drainer({
   writeDirectory: (entries) => directory.write(entries),
   announcer,
   log,
-  defaultRate: Number(process.env.RTM_DRAIN_RATE ?? 1_000),
+  defaultRate: envNumber('RTM_DRAIN_RATE', 1_000, { min: 1, integer: false }),
 });
 /** What `/stats` and the instance record report: sessions, subscriptions, limits reached, drain progress (read only once serving). */
 const stats = (): Record<string, number> => ({ ...gateway.stats(), ...listener.stats(), ...drainer.stats() });
@@ -48,7 +48,7 @@ directory.onChange((change) => {
 
 onShutdown(log, async () => {
   // Clients move to the nearest healthy gateway first; whoever is left gets goodbye.
-  await drainer.shutdown(Number(process.env.RTM_DRAIN_SHUTDOWN_MS ?? 10_000)).catch(() => gateway.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown'));
+  await drainer.shutdown(envNumber('RTM_DRAIN_SHUTDOWN_MS', 10_000)).catch(() => gateway.closeAll(CLOSE_CODES.serverShutdown.code, 'server_shutdown'));
   await announcer.setState('stopping').catch(() => undefined);
   gateway.stopTimers();
   await listener.stop();
@@ -63,7 +63,7 @@ await bus.ensureTopics(CLUSTER_TOPICS);
 await Promise.all([directory.start(), instances.start()]);
 await inbox.start(config.instanceId);
 await announcer.start();
-gateway.startRollCalls(Number(process.env.RTM_PRESENCE_ROLL_CALL_MS ?? 2_000));
+gateway.startRollCalls(envNumber('RTM_PRESENCE_ROLL_CALL_MS', 2_000, { min: 1 }));
 // A gateway of a drained region (or one drained by name) comes up drained.
 if (directory.view.drainOf(config.instanceId, config.region)) drainer.refresh();
 else await announcer.setState('serving');

@@ -1,10 +1,10 @@
 import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
-import { bootServer } from '@rtm/runtime';
+import { bootServer, envNumber } from '@rtm/runtime';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('presence');
-const gatewayTtlMs = Number(process.env.RTM_PRESENCE_GATEWAY_TTL_MS ?? 6_000);
+const gatewayTtlMs = envNumber('RTM_PRESENCE_GATEWAY_TTL_MS', 6_000, { min: 1 });
 const server = new PresenceServer({ gatewayTtlMs });
 const processor = new PresenceProcessor({
   bus,
@@ -12,11 +12,11 @@ const processor = new PresenceProcessor({
   instanceId: config.instanceId,
   log,
   rebuildWindowMs: gatewayTtlMs + 4_000,
-  sessionTimeoutMs: Number(process.env.RTM_PS_SESSION_TIMEOUT_MS ?? 1_000),
-  heartbeatIntervalMs: Number(process.env.RTM_PS_HEARTBEAT_MS ?? 100),
+  sessionTimeoutMs: envNumber('RTM_PS_SESSION_TIMEOUT_MS', 1_000, { min: 1 }),
+  heartbeatIntervalMs: envNumber('RTM_PS_HEARTBEAT_MS', 100, { min: 1 }),
   // Placement by stable instance id, not by Kafka member: a consumer that restarts gets the
   // same partitions back instead of reshuffling (and fencing) its peers'.
-  assigner: charmAssigner({ instanceId: config.instanceId, vnodes: Number(process.env.RTM_RING_VNODES ?? 128) }),
+  assigner: charmAssigner({ instanceId: config.instanceId, vnodes: envNumber('RTM_RING_VNODES', 128, { min: 1 }) }),
   onTakeover: (t) => publishTakeover(bus, config.instanceId, 'presence', t),
 });
 await runPartitionServer({ config, log, bus, telemetry, metrics, role: 'presence', processor, stats: () => server.stats() });
