@@ -108,6 +108,8 @@ try {
       ws.once('message', resolve);
       ws.once('error', reject);
     });
+    // A socket that fails later is one connection fewer, not the end of the run.
+    ws.on('error', (err) => say(`a client socket failed: ${err.message}`));
     sockets.push(ws);
   };
   // RSS on the way up; heap snapshots on the way down (writing one leaves the process tens of

@@ -68,7 +68,10 @@ class Connection {
     this.waiting = undefined;
     this.used = false;
     this.closed = false;
+    /** The server said `Connection: close`: no request after the current one. */
+    this.closing = false;
     this.socket.on('data', (chunk) => {
+      if (this.waiting) this.waiting.answered = true;
       this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
       let parsed;
       try {
@@ -78,6 +81,7 @@ class Connection {
       }
       if (!parsed) return;
       this.buf = Buffer.from(parsed.rest);
+      if (/\r\nconnection:[ \t]*close/i.test(parsed.response.head)) this.closing = true;
       const w = this.waiting;
       this.waiting = undefined;
       w.resolve(parsed.response);
@@ -87,9 +91,11 @@ class Connection {
       this.closed = true;
       const w = this.waiting;
       this.waiting = undefined;
-      // `resend`: the server closed a kept-alive socket as this request went out, or the write
-      // itself failed (EPIPE: the request never reached it whole). Node's Agent resends the first.
-      w?.reject(Object.assign(err ?? new Error('connection closed'), { resend: this.used || err?.code === 'EPIPE' }));
+      // `resend`: nothing of an answer came, and either the write failed (EPIPE: the request
+      // never reached the server whole) or a kept-alive socket was closed as it went out (the
+      // server's idle timeout; Node's Agent reports it as `reusedSocket` for the caller to resend).
+      const resend = !w?.answered && (err?.code === 'EPIPE' || (this.used && (!err || err.code === 'ECONNRESET')));
+      w?.reject(Object.assign(err ?? new Error('connection closed'), { resend }));
       onClose(this);
     };
     this.socket.on('error', end);
@@ -114,6 +120,8 @@ export class RawHttpPool {
     this.all = new Set();
     this.queue = [];
     this.opened = 0;
+    /** Bumped by {@link destroy}: requests begun before it are not sent again, nor given sockets. */
+    this.generation = 0;
   }
 
   /**
@@ -122,16 +130,25 @@ export class RawHttpPool {
    * kept-alive socket the server closed is sent once more on a fresh one.
    */
   async request(text, onSend = () => undefined, retried = false) {
-    const c = await this.acquire();
+    const generation = this.generation;
+    const c = await (retried ? this.fresh() : this.acquire());
     onSend();
     try {
       const r = await c.send(text);
       this.release(c);
       return r;
     } catch (err) {
-      if (err.resend && !retried) return this.request(text, () => undefined, true);
+      if (err.resend && !retried && generation === this.generation) return this.request(text, () => undefined, true);
       throw err;
     }
+  }
+
+  /** A new connection, past the socket bound if need be (a resend must not reuse a stale one). */
+  fresh() {
+    const c = new Connection(this.host, this.port, (gone) => this.forget(gone));
+    this.all.add(c);
+    this.opened++;
+    return Promise.resolve(c);
   }
 
   acquire() {
@@ -147,7 +164,8 @@ export class RawHttpPool {
   }
 
   release(c) {
-    if (c.closed) return;
+    if (c.closing) c.socket.end();
+    if (c.closed || c.closing) return;
     const next = this.queue.shift();
     if (next) next(c);
     else this.idle.push(c);
@@ -162,11 +180,16 @@ export class RawHttpPool {
     if (next) this.acquire().then(next);
   }
 
-  /** Closes every connection. */
+  /**
+   * Closes every connection and gives up on the requests in flight or waiting for a socket
+   * (they are not sent again); requests made afterwards open new connections.
+   */
   destroy() {
+    this.generation++;
     for (const c of this.all) c.socket.destroy();
     this.all.clear();
     this.idle = [];
+    this.queue = [];
   }
 }
 

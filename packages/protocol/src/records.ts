@@ -9,9 +9,10 @@ import { isTs } from './ts.js';
 /** Where a request's answer goes: the requester's inbox topic and its correlation id. */
 /**
  * Where a request's answer goes: the requester's inbox topic and a correlation id. `expires`
- * (epoch milliseconds, the requester's clock) is when the requester stops waiting, less a
- * margin for the reply's way back: a command still unhandled by then is refused unapplied, so
- * that a caller told `service_unavailable` was not in fact served.
+ * (epoch milliseconds, the requester's wall clock) is when the requester stops waiting, less a
+ * margin for the commit and the reply's way back: a command still unhandled by then is refused
+ * unapplied, so a caller told `service_unavailable` was almost always not served (a command
+ * handled in time whose transaction commits past the margin still lands).
  */
 export const ReplyAddress = z.object({ inbox: z.string(), corr: z.string(), expires: z.number().optional() });
 export type ReplyAddress = z.infer<typeof ReplyAddress>;

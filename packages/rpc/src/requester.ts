@@ -29,11 +29,12 @@ export interface RequesterOptions {
 }
 
 /**
- * How much earlier than its own timeout a requester asks the other side to give up: the
- * reply's way back through Kafka, and clocks a little apart.
+ * How much earlier than its own timeout a requester asks the other side to give up: a fifth
+ * of the timeout, for the transaction that applies the command, the reply's way back through
+ * Kafka, and clocks a little apart.
  */
 export function expiryMargin(timeoutMs: number): number {
-  return Math.min(1_000, timeoutMs / 5);
+  return timeoutMs / 5;
 }
 
 interface Pending {

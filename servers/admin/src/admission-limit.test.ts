@@ -112,27 +112,33 @@ test('slow calls while the limit has room to spare do not cut it: the queue is n
   assert.ok(limit.limit >= 30 && limit.limit <= 35, `at ${limit.limit}`);
 });
 
-test('a full window in which this server\'s own loop lagged past maxLoopDelayMs cuts the limit like a drop; with room to spare, or unset, lag says nothing', () => {
+test('a full window while this server\'s own loop lags past maxLoopDelayMs is cut like a drop; one pause, an old lag, room to spare or the signal off are not', () => {
   const clock = new ManualClock(0);
-  const watched = new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs: 30 });
-  const roomy = new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs: 30 });
-  const blind = new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs: 0 });
-  for (const l of [watched, roomy, blind]) {
+  const make = (maxLoopDelayMs = 30) => new AdmissionLimit(clock, { initial: 40, maxLoopDelayMs });
+  const [lagging, onePause, stale, roomy, blind] = [make(), make(), make(), make(), make(0)];
+  stale.loopDelay(45);
+  stale.loopDelay(45); // lagged at 0, then quiet for longer than a window
+  clock.advance(200);
+  for (const l of [lagging, roomy, blind]) {
     l.loopDelay(45);
-    l.loopDelay(5); // the window keeps its worst report
+    l.loopDelay(50);
   }
-  clock.advance(300);
+  onePause.loopDelay(5);
+  onePause.loopDelay(80); // one report over: a collection, not a lagging loop
+  onePause.loopDelay(5);
+  clock.advance(100);
   for (let i = 0; i < 10; i++) {
-    watched.sample(20, 40);
-    blind.sample(20, 40);
+    for (const l of [lagging, onePause, stale, blind]) l.sample(20, 40);
     roomy.sample(20, 10);
   }
-  assert.equal(watched.limit, 28, 'cut by the 0.7 backoff');
+  assert.equal(lagging.limit, 28, 'cut by the 0.7 backoff');
   assert.equal(roomy.limit, 40, 'not full: neither cut nor grown (not half used)');
-  assert.ok(blind.limit > 40, `unset: a full, fast window grows (${blind.limit})`);
+  for (const [name, l] of [['one pause', onePause], ['a lag before a quiet spell', stale], ['signal off', blind]] as const) {
+    assert.ok(l.limit > 40, `${name}: a full, fast window grows (${l.limit})`);
+  }
   // The next full window without lag does not cut again.
-  watched.loopDelay(10);
+  lagging.loopDelay(10);
   clock.advance(300);
-  for (let i = 0; i < 10; i++) watched.sample(20, 28);
-  assert.ok(watched.limit >= 28);
+  for (let i = 0; i < 10; i++) lagging.sample(20, 28);
+  assert.ok(lagging.limit >= 28);
 });

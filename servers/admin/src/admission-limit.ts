@@ -67,7 +67,10 @@ export class AdmissionLimit {
   private windowCount = 0;
   private windowDrops = 0;
   private windowMaxInflight = 0;
-  private windowLoopDelayMs = 0;
+  /** The last loop-delay report was over `maxLoopDelayMs`. */
+  private lastReportOver = false;
+  /** When two reports in a row were last over it: the loop lagging, not one pause. */
+  private laggedAt: number | undefined;
 
   constructor(
     private readonly clock: Pick<Clock, 'now'>,
@@ -90,11 +93,15 @@ export class AdmissionLimit {
   }
 
   /**
-   * This server's event-loop delay (ms) over the time since the last report: past
-   * `maxLoopDelayMs`, the window it falls in cuts the limit as a dropped call does.
+   * This server's event-loop delay (ms) over the time since the last report (reports come
+   * every 100 ms or so). Two in a row past `maxLoopDelayMs` mark the loop as lagging; a full
+   * window that ends within `windowMs` of that is cut as if a call were dropped. One report
+   * alone (a garbage collection) or a lag older than a window (before a quiet spell) is not.
    */
   loopDelay(delayMs: number): void {
-    this.windowLoopDelayMs = Math.max(this.windowLoopDelayMs, delayMs);
+    const over = delayMs > this.o.maxLoopDelayMs;
+    if (over && this.lastReportOver) this.laggedAt = this.clock.now();
+    this.lastReportOver = over;
   }
 
   /**
@@ -119,7 +126,7 @@ export class AdmissionLimit {
     // machine): only a full limit is cut. A stall fills it within one round trip.
     const full = this.windowMaxInflight >= this.limit;
     // A lagging loop with room to spare is not refusing anyone late: nothing to give way to.
-    const busy = full && this.o.maxLoopDelayMs > 0 && this.windowLoopDelayMs > this.o.maxLoopDelayMs;
+    const busy = full && this.o.maxLoopDelayMs > 0 && this.laggedAt !== undefined && now - this.laggedAt <= this.o.windowMs;
     if (this.windowDrops > 0 || busy) this.estimate *= this.o.dropBackoff;
     else {
       const mean = this.windowSum / this.windowCount;
@@ -132,7 +139,7 @@ export class AdmissionLimit {
     }
     this.estimate = clamp(this.estimate, this.o.min, this.o.max);
     this.windowStart = now;
-    this.windowSum = this.windowCount = this.windowDrops = this.windowMaxInflight = this.windowLoopDelayMs = 0;
+    this.windowSum = this.windowCount = this.windowDrops = this.windowMaxInflight = 0;
   }
 
   /** Moves the baseline toward a window's mean; a fall to under half of it is followed four times faster. */

@@ -156,8 +156,8 @@ test('a post’s accepted-at goes to the headers of its deliveries only: not the
 });
 
 test('a command whose requester stopped waiting is refused unapplied: no ts, no log, no delivery', () => {
-  const cs = server();
-  const nowMs = 1_700_000_000_000; // the test clock, in milliseconds
+  const nowMs = 1_700_000_000_000;
+  const cs = new ChannelServer({ clock: { nowMicros: () => 1 }, wallNow: () => nowMs, historyLimit: 100 });
   cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a', reply: { ...reply('s'), expires: nowMs - 1 } }, 0, ROOT_CONTEXT);
   const late = { ...post('C1', 'too late', 'late'), reply: { ...reply('late'), expires: nowMs - 1 } };
   const refused = cs.handle(late, 0, ROOT_CONTEXT);

@@ -18,6 +18,12 @@ import type { Clock } from './clock.js';
 /** Settings of a {@link ChannelServer}. */
 export interface ChannelServerOptions {
   clock: Clock;
+  /**
+   * Wall-clock epoch milliseconds, read against a request's `reply.expires` (the requester's
+   * `Date.now()`): not `clock`, which counts from the process's start and misses the steps the
+   * wall clock takes after it. Default `Date.now`.
+   */
+  wallNow?: () => number;
   /** Messages kept in memory per channel. */
   historyLimit: number;
 }
@@ -70,7 +76,7 @@ export class ChannelServer {
    */
   handle(cmd: ChannelCommand, partition: number, context: Context, acceptedAt?: string): Handled {
     const reply = 'reply' in cmd ? cmd.reply : undefined;
-    if (reply?.expires !== undefined && EXPIRING.has(cmd.type) && this.options.clock.nowMicros() / 1000 > reply.expires) {
+    if (reply?.expires !== undefined && EXPIRING.has(cmd.type) && (this.options.wallNow ?? Date.now)() > reply.expires) {
       this.counters.expired++;
       return this.refuse(reply, 'service_unavailable', context);
     }

@@ -129,8 +129,9 @@ export class FrameDispatch {
 
 /**
  * RTM error 8 for a request the other side did not serve in time: no reply by the deadline, or
- * a channel server that reached the command after it (`service_unavailable`, seen only when
- * clocks disagree by more than the margin). Undefined for any other failure.
+ * a channel server that reached the command after the deadline it was given (`service_unavailable`,
+ * which comes back before this side's own timeout when the command was reached in its last
+ * fifth). Undefined for any other failure.
  */
 function unansweredError(err: unknown): RtmError | undefined {
   if (err instanceof RequestTimeout || (err instanceof RequestFailed && err.code === 'service_unavailable')) {

@@ -60,7 +60,7 @@ test('fuzz checks: each reply is matched to its case; missing, doubled and unask
   assert.equal(frameProblems(cases, [...good, good[0]!], new Set(['barrier'])).problems.length, 1, 'a doubled reply');
   assert.equal(frameProblems(cases, [...good, '{"type":"pong","reply_to":99}'], new Set(['barrier'])).problems.length, 1, 'an unasked reply');
   assert.equal(frameProblems(cases, [good[0]!, good[2]!], new Set(['barrier'])).problems.length, 1, 'a missing error event');
-  // A timeout is the cluster being slow, counted apart: for a post (8), or a typing or presence frame (10).
+  // A timeout is the cluster being slow, counted apart: for a post (8), or a typing frame whose publish failed (10).
   const post = frame('{"type":"message","id":5,"channel":"C1","text":"x"}', { reply: 5, accept: ['ack', 9] });
   const typing = frame('{"type":"typing","id":6,"channel":"C1"}', { quiet: true });
   const slow = ['{"ok":false,"reply_to":5,"error":{"code":8,"msg":"timeout"}}', '{"ok":false,"reply_to":6,"error":{"code":10,"msg":"internal error"}}'];

@@ -153,7 +153,7 @@ const SLOW_SHARE = 0.02;
 /** Counts a connection's timeouts, and fails the run when they are more than a loaded machine explains. */
 function noteSlow(report: RunReport, label: string, slow: number, cases: number): void {
   if (slow === 0) return;
-  const issue = 'timeouts of the channel or presence servers (RTM code 8; code 10 for typing and presence, as the gateway answers those)';
+  const issue = 'timeouts of the channel or presence servers (RTM code 8; code 10 for a typing frame whose publish failed)';
   report.reported[issue] = (report.reported[issue] ?? 0) + slow;
   if (slow > cases * SLOW_SHARE) report.problems.push(`${label}: ${slow} of ${cases} frames timed out`);
 }

@@ -102,9 +102,9 @@ export interface FrameVerdict {
   /** Frames not Slack-shaped; replies missing, doubled, unasked for or of the wrong kind; error events that match no frame. */
   problems: string[];
   /**
-   * Answers that say a server behind the gateway did not answer in time (a post's code 8; a
-   * typing or presence frame's code 10, which is how the gateway answers those timeouts):
-   * the frame was handled right, the cluster was slow.
+   * Answers that say a server behind the gateway did not serve a frame in time (a post's or a
+   * presence query's code 8; a typing frame's code 10, its Kafka publish failing): the frame
+   * was handled right, the cluster was slow.
    */
   slow: number;
 }
