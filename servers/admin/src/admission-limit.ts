@@ -67,9 +67,7 @@ export class AdmissionLimit {
   private windowCount = 0;
   private windowDrops = 0;
   private windowMaxInflight = 0;
-  /** The last loop-delay report was over `maxLoopDelayMs`. */
-  private lastReportOver = false;
-  /** When two reports in a row were last over it: the loop lagging, not one pause. */
+  /** When a loop-delay report was last over `maxLoopDelayMs`. */
   private laggedAt: number | undefined;
 
   constructor(
@@ -93,15 +91,14 @@ export class AdmissionLimit {
   }
 
   /**
-   * This server's event-loop delay (ms) over the time since the last report (reports come
-   * every 100 ms or so). Two in a row past `maxLoopDelayMs` mark the loop as lagging; a full
-   * window that ends within `windowMs` of that is cut as if a call were dropped. One report
-   * alone (a garbage collection) or a lag older than a window (before a quiet spell) is not.
+   * This server's event-loop delay (ms) over the time since the last report: the mean delay of
+   * a 10 ms sampler over ~100 ms, which one garbage collection moves little. Past
+   * `maxLoopDelayMs` it marks the loop as lagging; a full window that ends within `windowMs`
+   * of that is cut as if a call were dropped. A lag older than a window (before a quiet spell)
+   * is not charged to a later one.
    */
   loopDelay(delayMs: number): void {
-    const over = delayMs > this.o.maxLoopDelayMs;
-    if (over && this.lastReportOver) this.laggedAt = this.clock.now();
-    this.lastReportOver = over;
+    if (delayMs > this.o.maxLoopDelayMs) this.laggedAt = this.clock.now();
   }
 
   /**
