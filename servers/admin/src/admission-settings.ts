@@ -1,3 +1,4 @@
+import { envNumber } from '@rtm/runtime';
 import { ADMISSION_LIMIT_DEFAULTS, type AdmissionLimitOptions } from './admission-limit.js';
 
 /** How the admin server bounds the calls it sends to channel servers (docs/admission-control.md). */
@@ -18,11 +19,7 @@ export interface AdmissionSettings {
 export const ADMISSION_DEFAULTS = { queueWaitMs: 50, requestTimeoutMs: 5_000, maxPendingRequests: 10_000 } as const;
 
 function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, least: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < least) throw new Error(`${name}=${raw}: expected a number of at least ${least}`);
-  return n;
+  return envNumber(name, fallback, { env, min: least, integer: false });
 }
 
 /** Reads the settings from the environment; throws naming the variable when one is malformed. */
