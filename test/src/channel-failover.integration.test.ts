@@ -13,6 +13,7 @@ const ADD_AT_MS = 10_000;
 interface Sent {
   channel: string;
   ts: string;
+  text: string;
   at: number;
 }
 
@@ -70,7 +71,7 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
         const channel = channels[i % channels.length]!;
         const text = `fo ${s} ${i}`;
         const r = await t.web(u.token, 'chat.postMessage', { channel, text });
-        if (r.ok) sent.push({ channel, ts: r.ts, at: Date.now() });
+        if (r.ok) sent.push({ channel, ts: r.ts, text, at: Date.now() });
         else failed.push(`${text}: ${r.error}`);
       }
     });
@@ -88,14 +89,14 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
     assert.ok(sent.length > 200, `only ${sent.length} messages were sent`);
     assert.deepEqual(failed, [], 'every post was answered');
 
-    // Every client gets every message of every channel exactly once, in ts order.
+    // Every client gets every message of every channel exactly once, in ts order. Each entry
+    // is "ts text", so a post applied twice shows as its text under two ts.
     const expected = new Map<string, string[]>();
-    for (const m of sent) expected.set(m.channel, [...(expected.get(m.channel) ?? []), m.ts]);
-    for (const list of expected.values()) list.sort(compareTs);
+    for (const m of [...sent].sort((a, b) => compareTs(a.ts, b.ts))) expected.set(m.channel, [...(expected.get(m.channel) ?? []), `${m.ts} ${m.text}`]);
     for (const c of clients) {
       await c.until(`all ${sent.length} messages`, (ev) => ev.filter((e) => e.type === 'message' && e.text.startsWith('fo ')).length >= sent.length, 60_000);
       const got = new Map<string, string[]>();
-      for (const e of c.messages()) if (e.text.startsWith('fo ')) got.set(e.channel, [...(got.get(e.channel) ?? []), e.ts]);
+      for (const e of c.messages()) if (e.text.startsWith('fo ')) got.set(e.channel, [...(got.get(e.channel) ?? []), `${e.ts} ${e.text}`]);
       for (const [channel, list] of expected) assert.deepEqual(got.get(channel), list, `channel ${channel}`);
       assert.equal([...got.values()].flat().length, sent.length, 'no extra messages');
     }
@@ -104,7 +105,7 @@ describe('channel server failover under load', { timeout: 300_000 }, () => {
     const alice = t.info.demo.users[0]!.token;
     for (const channel of channels.filter((_, i) => i % 7 === 0)) {
       const h = await t.web(alice, 'conversations.history', { channel, limit: 999 });
-      const inHistory = (h.messages as Array<{ ts: string; text: string }>).filter((m) => m.text.startsWith('fo ')).map((m) => m.ts).reverse();
+      const inHistory = (h.messages as Array<{ ts: string; text: string }>).filter((m) => m.text.startsWith('fo ')).map((m) => `${m.ts} ${m.text}`).reverse();
       assert.deepEqual(inHistory, expected.get(channel) ?? [], `history of ${channel}`);
     }
 

@@ -15,6 +15,8 @@ export interface ProcessHost {
   kafka: Kafka;
   /** Writes outside any transaction (the at-least-once mode). */
   publish(records: OutRecord[]): Promise<void>;
+  /** A group's committed offsets of a topic's partitions (see {@link PartitionWriter.committedOffsets}). */
+  committedOffsets(groupId: string, topic: string, partitions: number[]): Promise<Map<number, string>>;
   log?: (level: string, message: string, extra: Record<string, unknown>) => void;
 }
 
@@ -50,6 +52,7 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
       transactional
         ? producers.inTransaction(topic, partition, (tx) => sendInTransaction(tx, context.active(), records))
         : host.publish(records),
+    committedOffsets: (topic, partitions) => host.committedOffsets(options.groupId, topic, partitions),
   };
   const consumer = host.kafka.consumer({
     groupId: options.groupId,

@@ -141,6 +141,14 @@ export class KafkaBus implements Bus {
     return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
+  /** A group's committed offsets of some of a topic's partitions (none: left out). */
+  async committedOffsets(groupId: string, topic: string, partitions: number[]): Promise<Map<number, string>> {
+    const admin = await this.admin();
+    const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const wanted = new Set(partitions);
+    return new Map((found?.partitions ?? []).filter((p) => wanted.has(p.partition) && BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]));
+  }
+
   /** Each partition's leader and in-sync replicas (broker node ids), from the cluster's metadata. */
   async replicas(topic: string): Promise<Array<{ partition: number; leader: number; isr: number[]; replicas: number[] }>> {
     const admin = await this.admin();
@@ -220,7 +228,15 @@ export class KafkaBus implements Bus {
   }
 
   async process(options: ProcessOptions): Promise<Subscription> {
-    const { consumer, producers } = await startProcess({ kafka: this.kafka, publish: (records) => this.publish(records), log: this.options.log }, options);
+    const { consumer, producers } = await startProcess(
+      {
+        kafka: this.kafka,
+        publish: (records) => this.publish(records),
+        committedOffsets: (groupId, topic, partitions) => this.committedOffsets(groupId, topic, partitions),
+        log: this.options.log,
+      },
+      options,
+    );
     const sub = this.track(consumer);
     return {
       stop: async () => {

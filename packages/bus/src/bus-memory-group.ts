@@ -56,7 +56,7 @@ export class MemoryGroup {
   async join(options: ProcessOptions): Promise<Subscription> {
     // Zero-padded so that sorting member ids (as the round robin assigner does) keeps join order.
     const id = `${this.groupId}-${String(++this.joined).padStart(6, '0')}`;
-    const member: Member = { id, options, assignment: {}, producers: new Map(), writer: { commit: async (t, p, r) => this.write(member, t, p, r) } };
+    const member: Member = { id, options, assignment: {}, producers: new Map(), writer: { commit: async (t, p, r) => this.write(member, t, p, r), committedOffsets: async (t, ps) => this.committedOffsets(t, ps) } };
     this.members.push(member);
     this.removeListener ??= this.broker.onAppend(() => this.pump());
     await this.rebalance();
@@ -114,6 +114,15 @@ export class MemoryGroup {
       throw new Error(`producer ${txId} was fenced by a newer owner`);
     }
     this.broker.append(records);
+  }
+
+  private committedOffsets(topic: string, partitions: number[]): Map<number, string> {
+    const found = new Map<number, string>();
+    for (const p of partitions) {
+      const offset = this.committed.get(`${topic}/${p}`);
+      if (offset !== undefined) found.set(p, String(offset));
+    }
+    return found;
   }
 
   /** Hands each member the records of its partitions past the committed offsets. */

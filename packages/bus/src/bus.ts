@@ -46,6 +46,12 @@ export interface Batch {
  */
 export interface PartitionWriter {
   commit(topic: string, partition: number, records: OutRecord[]): Promise<void>;
+  /**
+   * The group's committed offsets (the next offset to consume) of a consumed topic's
+   * partitions, read now from the group coordinator; a partition with none is left out. Read
+   * after a {@link commit} has fenced the previous owner, they include its last transaction.
+   */
+  committedOffsets(topic: string, partitions: number[]): Promise<Map<number, string>>;
 }
 
 /** Options of {@link Bus.process}. */

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import assert from 'node:assert/strict';
 import { MemoryBus, type InRecord, type OutRecord, type PartitionWriter } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
@@ -12,7 +13,7 @@ const log: Logger = { info: () => undefined, warn: () => undefined, error: () =>
 const topic = (name: string) => ({ name, partitions: 2, key: 'k', config: {}, purpose: name });
 
 /** Two sources, and what the ownership replayed and dropped. */
-async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[]) {
+async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[], committed = new Map<number, string>()) {
   const bus = new MemoryBus();
   await bus.ensureTopics([topic('in'), topic('log'), topic('state')]);
   const replayed: Array<[string, number, unknown]> = [];
@@ -27,6 +28,7 @@ async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[]) 
   });
   const writer: PartitionWriter = {
     commit: async (_t, _p, records) => bus.publish([...records, ...(writerAfterMarker?.(records) ?? [])]),
+    committedOffsets: async (_t, partitions) => new Map([...committed].filter(([p]) => partitions.includes(p))),
   };
   const rebuilt = async (partitions: number[], member?: string) => {
     const before = ownership.history.length;
@@ -114,6 +116,7 @@ test('a rebuild fenced by another owner gives its partitions up instead of fenci
       writes++;
       throw Object.assign(new Error('Producer attempted an operation with an old epoch'), { type: 'INVALID_PRODUCER_EPOCH' });
     },
+    committedOffsets: async () => new Map(),
   };
   s.ownership.assign([0, 1], fenced, 'member-a');
   await s.ownership.ready(async () => undefined);
@@ -132,6 +135,7 @@ test('a rebuild begun for an older assignment does not settle a newer one: the n
       await gate;
       return s.writer.commit(t, p, records);
     },
+    committedOffsets: s.writer.committedOffsets,
   };
   s.ownership.assign([0], slow, 'member-a');
   await new Promise((r) => setImmediate(r));
@@ -143,4 +147,19 @@ test('a rebuild begun for an older assignment does not settle a newer one: the n
   assert.equal(markers.length, 2, 'the newer assignment wrote its own marker and read up to it');
   assert.equal(s.ownership.history.length, 1, 'only the current assignment’s rebuild counts');
   assert.deepEqual(s.ownership.partitions, [0]);
+});
+
+test('commands the previous owner committed after the consumer read its position are not served again', async () => {
+  // The group's offsets, read after the fence: the old owner's last transaction had taken
+  // partition 0 to offset 5 while the new consumer's position (read at assignment) said 3.
+  const s = await setup(undefined, new Map([[0, '5']]));
+  await s.rebuilt([0, 1]);
+  const batch = (partition: number, from: number, n: number): InRecord[] =>
+    Array.from({ length: n }, (_, i) => ({ topic: 'in', partition, offset: String(from + i), key: 'k', value: `cmd ${from + i}`, timestamp: 0, context: ROOT_CONTEXT }));
+  assert.deepEqual(s.ownership.unapplied(0, batch(0, 3, 4)).map((r) => r.offset), ['5', '6'], 'offsets 3 and 4 were applied by the old owner');
+  assert.deepEqual(s.ownership.unapplied(0, batch(0, 7, 2)).map((r) => r.offset), ['7', '8']);
+  assert.deepEqual(s.ownership.unapplied(1, batch(1, 0, 2)).map((r) => r.offset), ['0', '1'], 'no committed offset: everything is served');
+  // A partition rebuilt again reads the group's offsets again.
+  s.ownership.lose(0);
+  assert.deepEqual(s.ownership.unapplied(0, batch(0, 0, 1)).map((r) => r.offset), ['0']);
 });

@@ -72,6 +72,12 @@ export class PartitionOwnership {
   private member: string | undefined;
   /** Counts assignments: a rebuild begun for an older one must not settle the current one's partitions. */
   private generation = 0;
+  /**
+   * Per rebuilt partition, the group's committed offset read after the fence: the consumer's
+   * position was read when the group assigned, before the fence, and a previous owner's last
+   * transaction may have committed in between. Its commands are not served twice.
+   */
+  private readonly resumeAt = new Map<number, bigint>();
   /** Recent rebuilds, newest last. */
   readonly history: Rebuilt[] = [];
 
@@ -103,6 +109,7 @@ export class PartitionOwnership {
       if (!now.has(p)) {
         this.o.drop(p);
         this.pending.delete(p);
+        this.resumeAt.delete(p);
       }
     }
     for (const p of now) if (!this.owned.has(p)) this.pending.add(p);
@@ -118,6 +125,24 @@ export class PartitionOwnership {
   lose(partition: number): void {
     this.o.drop(partition);
     this.owned.delete(partition);
+    this.resumeAt.delete(partition);
+  }
+
+  /**
+   * The records of a batch that the partition's previous owner had not already committed.
+   * Found in CI: a post applied twice, under two ts, across a takeover, because the old owner's
+   * commit landed between the new owner's offset fetch and its fence (kafkajs has no KIP-447
+   * generation fencing of offset commits).
+   */
+  unapplied(partition: number, records: InRecord[]): InRecord[] {
+    const resume = this.resumeAt.get(partition);
+    if (resume === undefined || records.length === 0) return records;
+    const kept = records.filter((r) => BigInt(r.offset) >= resume);
+    if (kept.length < records.length) {
+      this.o.log.warn('skipped commands the previous owner had committed', { partition, skipped: records.length - kept.length, resumeAt: resume.toString() });
+    }
+    if (BigInt(records[records.length - 1]!.offset) + 1n >= resume) this.resumeAt.delete(partition);
+    return kept;
   }
 
   /** Waits until every owned partition is rebuilt, keeping the group membership alive meanwhile. */
@@ -175,6 +200,9 @@ export class PartitionOwnership {
           await writer.commit(this.o.inputTopic, p, this.o.sources.map((s) => ({ topic: s.topic, key: '__owner', partition: p, value: marker })));
         }),
       );
+      // Fenced now: the previous owner's last transaction is committed or aborted, so the
+      // group's offsets say where it stopped.
+      const resume = await writer.committedOffsets(this.o.inputTopic, partitions);
       const replayed: Record<string, number> = {};
       await Promise.all(
         this.o.sources.map(async (source, i) => {
@@ -204,7 +232,12 @@ export class PartitionOwnership {
         for (const p of partitions) if (!this.owned.has(p)) this.o.drop(p);
         return;
       }
-      for (const p of partitions) this.pending.delete(p);
+      for (const p of partitions) {
+        this.pending.delete(p);
+        const at = resume.get(p);
+        if (at === undefined) this.resumeAt.delete(p);
+        else this.resumeAt.set(p, BigInt(at));
+      }
       const rebuilt: Rebuilt = { partitions, assignedAt, rebuiltAt: Date.now(), replayed };
       this.history.push(rebuilt);
       if (this.history.length > 50) this.history.shift();
