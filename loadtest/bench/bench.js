@@ -94,18 +94,37 @@ function stepTally(step) {
  * rtm.connect is asked without blocking the VU, so its 50 clients connect side by side (a
  * blocking request per client made the VUs, not the servers, the limit of a connect storm).
  */
-function socketPlan(c) {
-  if (plan.target === 'rtm') {
-    return http
-      .asyncRequest('POST', `${plan.rtm.webApi}rtm.connect`, '{}', { headers: { Authorization: `Bearer ${c.token}`, 'Content-Type': 'application/json' }, timeout: '60s', tags: { name: 'rtm.connect' } })
-      .then((r) => {
-        const url = r.status === 200 && r.json('ok') ? r.json('url') : undefined;
-        if (!url) throw new Error(`rtm.connect: HTTP ${r.status} ${String(r.body).slice(0, 200)}`);
-        return { url, first: [] };
-      });
-  }
+function socketPlan(c, retry) {
+  if (plan.target === 'rtm') return rtmConnect(c, retry);
   if (plan.target === 'floor') return Promise.resolve({ url: `${plan.floor.wsUrl}?channel=${encodeURIComponent(c.channel)}`, first: [] });
   return Promise.resolve({ url: plan.centrifugo.wsUrl, first: [JSON.stringify({ id: 1, connect: {} }), JSON.stringify({ id: 2, subscribe: { channel: c.channel } })] });
+}
+
+/**
+ * rtm.connect, asked again as Slack's clients do when it is refused (429 `ratelimited`,
+ * `service_unavailable`, no answer): after `Retry-After` or 1 s, with jitter, until `retry.until`.
+ * Each retry is counted in `retry.count`.
+ */
+function rtmConnect(c, retry) {
+  return http
+    .asyncRequest('POST', `${plan.rtm.webApi}rtm.connect`, '{}', { headers: { Authorization: `Bearer ${c.token}`, 'Content-Type': 'application/json' }, timeout: '60s', tags: { name: 'rtm.connect' } })
+    .then((r) => {
+      const answer = r.status === 200 ? safeJson(r.body) : undefined;
+      if (answer?.ok && answer.url) return { url: answer.url, first: [] };
+      const refused = r.status === 0 || r.status === 429 || r.status >= 500 || answer?.error === 'service_unavailable' || answer?.error === 'ratelimited';
+      const waitMs = (Number(r.headers['Retry-After']) || 1) * 1000 * (0.5 + Math.random());
+      if (!refused || Date.now() + waitMs >= retry.until) throw new Error(`rtm.connect: HTTP ${r.status} ${String(r.body).slice(0, 200)}`);
+      retry.count++;
+      return new Promise((resolve) => setTimeout(resolve, waitMs)).then(() => rtmConnect(c, retry));
+    });
+}
+
+function safeJson(body) {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when a frame says the socket is ready to receive: hello, or Centrifugo's subscribe reply. */
@@ -126,7 +145,8 @@ export function client(data) {
   let lastReadyAt = 0;
   // Connect storm: each client's time from its first request (rtm.connect, or the socket for
   // the baselines) to ready, and when this VU's first client started.
-  const connect = { counts: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), maxMs: 0, firstStartAt: 0 };
+  const connect = { counts: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0), maxMs: 0, firstStartAt: 0, retries: 0 };
+  const retry = { until: data.startedAt + data.endSeconds * 1000, count: 0 };
   let open = 0;
   let reported = false;
   const report = () => {
@@ -134,6 +154,7 @@ export function client(data) {
     reported = true;
     clearTimeout(deadline);
     for (const ws of sockets) if (ws.readyState === WS_OPEN) ws.close();
+    connect.retries = retry.count;
     console.log(`BENCH ${JSON.stringify({ vu: exec.vu.idInTest, sockets: mine.length, ready, lastReadyAt, connect, steps: tallies.map(({ expected, ...t }) => t) })}`);
   };
   const deadline = setTimeout(report, Math.max(1000, data.startedAt + data.endSeconds * 1000 - Date.now()));
@@ -189,7 +210,7 @@ export function client(data) {
   mine.forEach((c, k) => {
     const startedAt = Date.now();
     if (connect.firstStartAt === 0) connect.firstStartAt = startedAt;
-    socketPlan(c).then(
+    socketPlan(c, retry).then(
       (p) => openSocket(k, startedAt, p),
       (err) => console.error(`client ${first + k}: ${err}`),
     );

@@ -85,7 +85,7 @@ try {
       const r = runs.at(-1);
       if (r.connect) {
         const c = r.connect;
-        console.log(`[bench]   ${c.ready} clients ready in ${c.stormSeconds} s (${c.clientsPerSecond}/s), start to ready p50 ${c.p50} ms, p99 ${c.p99} ms; ${r.holder} RSS ${c.rssBeforeMb} -> ${c.rssIdleMb} MB, ${c.kbPerConnection} KB per idle connection`);
+        console.log(`[bench]   ${c.ready} clients ready in ${c.stormSeconds} s (${c.clientsPerSecond}/s), start to ready p50 ${c.p50} ms, p99 ${c.p99} ms, ${c.retries} rtm.connect retries; ${r.holder} RSS ${c.rssBeforeMb} -> ${c.rssIdleMb} MB, ${c.kbPerConnection} KB per idle connection`);
         continue;
       }
       for (const s of r.steps) console.log(`[bench]   ${s.offered}/s offered, ${s.achieved}/s achieved, ${s.deliveriesPerSecond} deliveries/s, p50 ${s.p50} ms, p99 ${s.p99} ms, missing ${s.lost}, dup ${s.duplicated}`);

@@ -115,9 +115,11 @@ export function connectFigures(reports, bounds, rss) {
   let maxMs = 0;
   let first = Infinity;
   let last = 0;
+  let retries = 0;
   for (const r of reports) {
     ready += r.ready;
     if (!r.connect) continue;
+    retries += r.connect.retries ?? 0;
     r.connect.counts.forEach((c, b) => (counts[b] += c));
     maxMs = Math.max(maxMs, r.connect.maxMs);
     if (r.connect.firstStartAt > 0) first = Math.min(first, r.connect.firstStartAt);
@@ -130,6 +132,7 @@ export function connectFigures(reports, bounds, rss) {
     stormSeconds: round(seconds, 2),
     clientsPerSecond: seconds ? round(ready / seconds, 0) : null,
     ...latency(bounds, counts, maxMs),
+    retries,
     rssBeforeMb: rss.before === undefined ? null : round(rss.before / 2 ** 20),
     rssIdleMb: rss.idle === undefined ? null : round(rss.idle / 2 ** 20),
     kbPerConnection: perConnection === undefined ? null : round(perConnection / 1024),

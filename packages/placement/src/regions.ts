@@ -58,15 +58,23 @@ export interface Placement {
 /**
  * The gateway a client near `region` should use: a live, serving gateway not under a drain
  * (of its own or of its region), in the nearest region that has one, least loaded there.
- * `skip` leaves out more (a draining gateway leaves out itself).
+ * When none is left, a serving gateway whose heartbeat is late (a busy one, more likely than
+ * a lost one: `GATEWAY_LATE_MS`). `skip` leaves out more (a draining gateway leaves
+ * out itself).
  */
 export function pickGateway(p: Placement, region: string, skip: (g: InstanceView) => boolean = () => false): InstanceView | undefined {
+  const now = Date.now();
+  return nearest(p, p.instances.servingGateways(now), region, skip) ?? nearest(p, p.instances.servingGateways(now, true), region, skip);
+}
+
+/** The first of `gateways` in the nearest region, drained ones and `skip`'s left out. */
+function nearest(p: Placement, gateways: InstanceView[], region: string, skip: (g: InstanceView) => boolean): InstanceView | undefined {
   let best: InstanceView | undefined;
   let bestDistance = Infinity;
-  for (const g of p.instances.servingGateways()) {
+  for (const g of gateways) {
     if (p.directory.drainOf(g.id, g.region) || skip(g)) continue;
     const d = p.regions.distance(region, g.region);
-    // servingGateways() is least loaded first: the first of the nearest region wins.
+    // Least loaded (or, late ones, freshest) first: the first of the nearest region wins.
     if (d < bestDistance) {
       best = g;
       bestDistance = d;
