@@ -32,7 +32,7 @@ function connectSection(s, runs) {
     lines.push(`| ${r.target} | ${c.ready} | ${c.stormSeconds} | ${c.clientsPerSecond} | ${c.p50} | ${c.p99} | ${c.max} | ${c.retries ?? '-'} | ${r.holder} | ${c.rssBeforeMb} | ${c.rssIdleMb} | ${c.kbPerConnection} | ${cpu(r.cpuSeconds)} |`);
   }
   lines.push('');
-  lines.push('Storm: from the first client\'s first request (rtm.connect for this project, the websocket for the baselines) to the last client\'s hello (Centrifugo: its subscribe reply), all clients at once from k6; a refused rtm.connect (429, `service_unavailable`, no answer) is asked again after `Retry-After` or 1 s with jitter, as Slack\'s clients do (retries: how many times), and a client's time to ready includes its retries. Idle memory: the socket holder\'s resident memory averaged over the last 5 s of the idle period, less its memory before the clients, per ready client.');
+  lines.push('Storm: from the first client\'s first request (rtm.connect for this project, the websocket for the baselines) to the last client\'s hello (Centrifugo: its subscribe reply), all clients at once from k6; a refused rtm.connect (429, `service_unavailable`, no answer) is asked again after `Retry-After` or 1 s with jitter, as Slack\'s clients do (retries: how many times), and a client\'s time to ready includes its retries. Idle memory: the socket holder\'s resident memory averaged over the last 5 s of the idle period, less its memory before the clients, per ready client.');
   lines.push('');
   return lines.join('\n');
 }
