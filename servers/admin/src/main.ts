@@ -57,7 +57,10 @@ const app = createAdminApp({ webApi, signer, rateLimiter, metrics, operator, con
 await bus.ensureTopics(CLUSTER_TOPICS);
 await Promise.all([directory.start(), instances.start(), ops.start(), inbox.start(config.instanceId)]);
 // Admission control answers refusals before express sees the request (web-admission.ts).
-const server = createServer(admission ? admittingListener(admission, app) : app).listen(config.httpPort, config.host);
+// A connect storm sends thousands of rtm.connect at once: with Node's default accept queue
+// (511) the rest of their SYNs were dropped and retried by the kernel for seconds, and some
+// clients gave up before their connection was even accepted.
+const server = createServer(admission ? admittingListener(admission, app) : app).listen({ port: config.httpPort, host: config.host, backlog: 4096 });
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
 const address = server.address();
 const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.httpPort}`;

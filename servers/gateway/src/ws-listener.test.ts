@@ -8,7 +8,8 @@ import type { ClientTransport } from './client-transport.js';
 import { log } from './fakes.js';
 import type { GatewayLimits } from './gateway-limits.js';
 import type { SessionIdentity } from './sessions.js';
-import { MAX_FRAMES_BEFORE_HELLO, WsListener, admission, type SessionHost } from './ws-listener.js';
+import { MAX_FRAMES_BEFORE_HELLO, type SessionHost } from './client-connection.js';
+import { WsListener, admission } from './ws-listener.js';
 
 const claims: TicketClaims = { user: 'U01', team: 'T1', gateway: 'gw-1', nonce: 'n', expiresAt: 1, since: { C1: '1.000001' } };
 

@@ -1,18 +1,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE_CODES, InvalidSince, parseSince, resumeKey, type RtmError, type Since } from '@rtm/protocol';
+import { CLOSE_CODES, InvalidSince, parseSince, type RtmError, type Since } from '@rtm/protocol';
 import type { Directory, TicketClaims, TokenSigner } from '@rtm/directory';
 import { answerHealth, type Logger } from '@rtm/runtime';
 import type { Metrics } from '@rtm/telemetry';
-import type { Gateway } from './gateway.js';
-import { countCut, countLimitClose, countLimitRefusal, countRefusal } from './gateway-metrics.js';
+import { ClientConnection, type ConnectionHost, type SessionHost } from './client-connection.js';
+import { countCut, countLimitRefusal, countRefusal } from './gateway-metrics.js';
 import { wsTransport, type WsTransportOptions } from './client-transport.js';
 import { ConnectionQuota } from './connection-quota.js';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from './gateway-limits.js';
 
-/** What the listener needs of the gateway: sessions opened, fed and closed. */
-export type SessionHost = Pick<Gateway, 'open' | 'onFrame' | 'close'>;
 
 /** What the listener needs of the directory: users known, caught up, resume points spent. */
 export interface ListenerDirectory {
@@ -41,14 +39,6 @@ export interface WsListenerOptions {
 /** Refusals answered with HTTP 503 before any websocket exists: the client may retry, or ask `rtm.connect` for another gateway. */
 type HttpRefusal = 'gateway_full' | 'handshake_timeout';
 
-/** ws's error code for a message over `maxPayload`; it closes the connection with 1009 itself. */
-const MESSAGE_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-
-/**
- * Frames a client may send before its session is open (`hello`), held until then; their bytes
- * together are bounded by the frame limit. Slack's clients send nothing before `hello`.
- */
-export const MAX_FRAMES_BEFORE_HELLO = 64;
 
 /**
  * The gateway's HTTP server: websocket upgrades on `/rtm?ticket=...` (tickets from
@@ -65,11 +55,13 @@ export class WsListener {
   /** Nonces of tickets already used, until they expire. */
   private readonly usedTickets = new Map<string, number>();
   private readonly counters = { gatewayFullRefusals: 0, tooManyConnectionsRefusals: 0, handshakeTimeouts: 0, frameTooLargeCloses: 0, framesBeforeHelloCloses: 0, closesCut: 0 };
+  private readonly connectionHost: ConnectionHost;
 
   constructor(private readonly o: WsListenerOptions) {
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...o.limits };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes });
     this.quota = new ConnectionQuota(this.limits);
+    this.connectionHost = { gateway: o.gateway, directory: o.directory, log: o.log, maxFrameBytes: this.limits.maxFrameBytes, counters: this.counters };
     this.closing = {
       closeTimeoutMs: this.limits.closeTimeoutMs,
       onCut: () => {
@@ -178,50 +170,7 @@ export class WsListener {
   }
 
   private attach(ws: WebSocket, claims: TicketClaims): void {
-    // What the handlers below capture stays in memory as long as the connection: the state
-    // of a session not yet open, not the ticket's claims.
-    const transport = wsTransport(ws, this.closing);
-    const handoffToken = claims.handoff ? claims.tokenId : undefined;
-    let sessionId: string | undefined;
-    let early: { frames: string[]; bytes: number } | undefined;
-    let flooded = false;
-    ws.on('message', (data, isBinary) => {
-      const text = isBinary ? '' : data.toString();
-      if (sessionId) return void this.o.gateway.onFrame(sessionId, text);
-      // Closed for flooding already: what still arrives is dropped, not counted again.
-      if (flooded) return;
-      early ??= { frames: [], bytes: 0 };
-      early.bytes += Buffer.byteLength(text);
-      if (early.frames.length < MAX_FRAMES_BEFORE_HELLO && early.bytes <= this.limits.maxFrameBytes) return void early.frames.push(text);
-      flooded = true;
-      this.counters.framesBeforeHelloCloses++;
-      countLimitClose('frames_before_hello');
-      early = undefined;
-      transport.close(CLOSE_CODES.protocolViolation.code, 'frames_before_hello');
-    });
-    ws.on('close', () => {
-      if (sessionId) this.o.gateway.close(sessionId);
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code !== MESSAGE_TOO_BIG) return this.o.log.warn('websocket error', { error: String(err) });
-      // ws has sent 1009; the session ends now, not when the client answers the close.
-      this.counters.frameTooLargeCloses++;
-      countLimitClose('frame_too_large');
-      transport.close(CLOSE_CODES.messageTooBig.code, 'frame_too_large');
-      if (sessionId) this.o.gateway.close(sessionId);
-    });
-    this.o.gateway
-      .open(sessionIdentity(claims), transport)
-      .then((id) => {
-        sessionId = id;
-        // Moved here by its reconnect_url: the resume point kept for rtm.connect is spent.
-        if (handoffToken) void this.o.directory.write([[resumeKey(handoffToken), null]]).catch(() => undefined);
-        if (ws.readyState !== ws.OPEN) this.o.gateway.close(id);
-        const waiting = early?.frames ?? [];
-        early = undefined;
-        for (const text of waiting) void this.o.gateway.onFrame(id, text);
-      })
-      .catch(() => undefined);
+    ClientConnection.attach(this.connectionHost, ws, wsTransport(ws, this.closing), sessionIdentity(claims), claims.handoff ? claims.tokenId : undefined);
   }
 
   /** Stops accepting connections. */
