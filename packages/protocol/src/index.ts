@@ -8,4 +8,5 @@ export * from './reactions.js';
 export * from './objects.js';
 export * from './since.js';
 export * from './json-depth.js';
+export * from './presence-digest.js';
 export type * from './operator-api.js';

@@ -144,13 +144,16 @@ export const PresenceDeliverRecord = z.object({ type: z.literal('presence'), use
  * subscriptions stay pinned for a while even before the clients arrive.
  */
 export const HandoffRequest = z.object({ type: z.literal('handoff'), from: z.string(), channels: z.array(z.string()).max(100_000), reply: ReplyAddress });
+/** A presence server whose view of a gateway's connections differs from the gateway's digest asks for its whole roll call of a partition. */
+export const RollCallRequest = z.object({ type: z.literal('roll_call'), partition: z.number().int() });
 /** Every record on an inbox topic (key: channel id, or the sender for handoffs). */
-export const InboxRecord = z.union([DeliverRecord, ReplyRecord, PresenceDeliverRecord, HandoffRequest]);
+export const InboxRecord = z.union([DeliverRecord, ReplyRecord, PresenceDeliverRecord, HandoffRequest, RollCallRequest]);
 export type InboxRecord = z.infer<typeof InboxRecord>;
 export type DeliverRecord = z.infer<typeof DeliverRecord>;
 export type ReplyRecord = z.infer<typeof ReplyRecord>;
 export type PresenceDeliverRecord = z.infer<typeof PresenceDeliverRecord>;
 export type HandoffRequest = z.infer<typeof HandoffRequest>;
+export type RollCallRequest = z.infer<typeof RollCallRequest>;
 
 // ---------------------------------------------------------------- rtm.presence
 /** A gateway's report about one connection of a user (key: user id). */
@@ -164,15 +167,20 @@ export const PresenceReport = z.object({
   at: z.number(),
 });
 /**
- * A gateway's roll call for one partition of `rtm.presence`, every few seconds: the
- * connections it holds for users of that partition. It keeps the gateway alive in the
- * presence server's eyes and corrects any report that went missing.
+ * A gateway's roll call for one partition of `rtm.presence`, every few seconds. It keeps the
+ * gateway alive in the presence server's eyes and corrects any report that went missing. With
+ * `conns`, the connections it holds for users of that partition; without, only their `count`
+ * and `digest` ({@link connectionDigest}): a presence server whose own view of the gateway
+ * differs asks the gateway's `inbox` for the whole list ({@link RollCallRequest}).
  */
 export const PresenceHeartbeat = z.object({
   type: z.literal('heartbeat'),
   gateway: z.string(),
   partition: z.number().int(),
-  conns: z.array(z.object({ user: z.string(), team: z.string(), conn: z.string() })),
+  conns: z.array(z.object({ user: z.string(), team: z.string(), conn: z.string() })).optional(),
+  count: z.number().int().optional(),
+  digest: z.number().int().optional(),
+  inbox: z.string().optional(),
   at: z.number(),
 });
 /** A gateway wants (or no longer wants) `presence_change` for a user, for its local subscribers. */

@@ -1,5 +1,5 @@
 import { SpanKind, trace } from '@opentelemetry/api';
-import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord } from '@rtm/protocol';
+import { InboxRecord, ReplyRecord, type DeliverRecord, type HandoffRequest, type PresenceDeliverRecord, type RollCallRequest } from '@rtm/protocol';
 import { Requester, type RequesterOptions } from './requester.js';
 import { replyRecord, type ReplyOutcome } from './reply.js';
 import { inboxTopic, processAttributes, type Bus, type InRecord, type Subscription } from '@rtm/bus';
@@ -13,6 +13,8 @@ export interface InboxHandlers {
   presence?(record: PresenceDeliverRecord, raw: InRecord): void;
   /** Another gateway's handoff; its reply goes back with {@link Inbox.reply}. */
   handoff?(record: HandoffRequest, raw: InRecord): void;
+  /** A presence server asks this gateway for its whole roll call of a partition. */
+  rollCall?(record: RollCallRequest, raw: InRecord): void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class Inbox {
     if (rec.type === 'reply') this.settle(rec as ReplyRecord, raw);
     else if (rec.type === 'presence') this.handlers.presence?.(rec, raw);
     else if (rec.type === 'handoff') this.handlers.handoff?.(rec, raw);
+    else if (rec.type === 'roll_call') this.handlers.rollCall?.(rec, raw);
     else this.handlers.deliver?.(rec, raw);
   }
 

@@ -1,4 +1,4 @@
-import type { PresenceRecord, ReplyAddress } from '@rtm/protocol';
+import { connectionDigest, type PresenceRecord, type ReplyAddress } from '@rtm/protocol';
 import { TOPICS, presencePartition, type Bus } from '@rtm/bus';
 import type { Requester } from './requester.js';
 
@@ -38,15 +38,21 @@ export class PresenceLink {
     await this.bus.publish([{ topic: TOPICS.presence.name, key: user, value: record }]);
   }
 
-  /** A gateway's roll call: per partition of `rtm.presence`, the connections it holds there. */
-  async rollCall(gateway: string, conns: Array<{ user: string; team: string; conn: string }>): Promise<void> {
+  /**
+   * A gateway's roll call: per partition of `rtm.presence`, the connections it holds there when
+   * `full(partition)`, otherwise only their count and digest, which a presence server that
+   * disagrees answers by asking `inbox` for the list.
+   */
+  async rollCall(gateway: string, inbox: string, conns: Array<{ user: string; team: string; conn: string }>, full: (partition: number) => boolean): Promise<void> {
     const byPartition = new Map<number, typeof conns>();
     for (let p = 0; p < TOPICS.presence.partitions; p++) byPartition.set(p, []);
     for (const c of conns) byPartition.get(presencePartition(c.user))!.push(c);
     const at = Date.now();
     await this.bus.publish(
       [...byPartition].map(([partition, list]) => {
-        const record: PresenceRecord = { type: 'heartbeat', gateway, partition, conns: list, at };
+        const record: PresenceRecord = full(partition)
+          ? { type: 'heartbeat', gateway, partition, conns: list, inbox, at }
+          : { type: 'heartbeat', gateway, partition, count: list.length, digest: connectionDigest(list.map((c) => c.conn)), inbox, at };
         return { topic: TOPICS.presence.name, key: gateway, partition, value: record };
       }),
     );

@@ -66,8 +66,11 @@ export class BufferWatch {
   sweep(): number {
     const backlogs: SessionBacklog[] = [];
     let total = 0;
-    for (const s of this.o.sessions.all()) {
+    // Only sessions with unsent bytes are listed: at 10,000 idle connections a sweep that
+    // copied the table and made an entry for each cost about 1% of a core.
+    for (const s of this.o.sessions.values()) {
       const bytes = s.transport.bufferedAmount;
+      if (bytes === 0) continue;
       total += bytes;
       backlogs.push({ id: s.id, bytes });
     }

@@ -112,8 +112,11 @@ export class FakePresence implements PresencePort {
   query(): Promise<PresenceState> {
     return Promise.resolve({ presence: 'active', online: true, auto_away: false, manual_away: false, connection_count: 1 });
   }
-  rollCall(_gateway: string, conns: Array<{ user: string; team: string; conn: string }>): Promise<void> {
+  /** Per roll call, the partitions (of 8) it listed in full. */
+  readonly fullPartitions: number[][] = [];
+  rollCall(_gateway: string, _inbox: string, conns: Array<{ user: string; team: string; conn: string }>, full: (partition: number) => boolean): Promise<void> {
     this.rollCalls.push(conns.map(({ user, conn }) => ({ user, conn })));
+    this.fullPartitions.push([0, 1, 2, 3, 4, 5, 6, 7].filter(full));
     return Promise.resolve();
   }
 }

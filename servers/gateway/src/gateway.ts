@@ -76,7 +76,7 @@ export class Gateway {
     const catchUp = (this.catchUp = new CatchUp({ sessions, subscriptions, recent, history: o.history, log }));
     const directorySync = new DirectorySync(directory, o.syncDirectory);
     const presenceWatch = (this.presenceWatch = new PresenceWatch({ gatewayId, inbox, sessions, presence: o.presence, directory, directorySync, clock }));
-    const reports = (this.reports = new ConnectionReports({ gatewayId, sessions, bus: o.bus, presence: o.presence, clock, log }));
+    const reports = (this.reports = new ConnectionReports({ gatewayId, inbox, sessions, bus: o.bus, presence: o.presence, clock, log }));
     const membership = new ChannelMembership({ sessions, subscriptions, catchUp, directory, log });
     this.deliveries = new Deliveries({ sessions, subscriptions, recent, catchUp, membership });
     this.directoryEvents = new DirectoryEvents({ sessions, subscriptions, membership });
@@ -131,6 +131,11 @@ export class Gateway {
   /** Pushes a delivery from a channel server to the local members of its channel. */
   deliver(record: DeliverRecord, raw: InRecord): void {
     this.deliveries.deliver(record, raw);
+  }
+
+  /** A presence server asks for this gateway's whole roll call of a partition. */
+  wantRollCall(partition: number): void {
+    this.reports.wantRollCall(partition);
   }
 
   /** A presence server says a watched user's presence changed. */

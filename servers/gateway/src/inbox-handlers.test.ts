@@ -10,6 +10,7 @@ function setup(accepting: boolean, accept: () => Promise<void> = () => Promise.r
   const gateway: InboxGateway = {
     deliver() {},
     onPresence() {},
+    wantRollCall() {},
     acceptHandoff: (channels) => (accepted.push(channels), accept()),
   };
   const handlers = new GatewayInboxHandlers(log);

@@ -1,4 +1,4 @@
-import type { DeliverRecord, HandoffRequest, PresenceDeliverRecord } from '@rtm/protocol';
+import type { DeliverRecord, HandoffRequest, PresenceDeliverRecord, RollCallRequest } from '@rtm/protocol';
 import type { InRecord } from '@rtm/bus';
 import type { InboxHandlers } from '@rtm/rpc';
 import type { Logger } from '@rtm/runtime';
@@ -7,6 +7,7 @@ import type { Logger } from '@rtm/runtime';
 export interface InboxGateway {
   deliver(record: DeliverRecord, raw: InRecord): void;
   onPresence(user: string, presence: 'active' | 'away'): void;
+  wantRollCall(partition: number): void;
   acceptHandoff(channels: string[]): Promise<void>;
 }
 
@@ -40,6 +41,10 @@ export class GatewayInboxHandlers implements InboxHandlers {
 
   presence(record: PresenceDeliverRecord): void {
     this.bound().gateway.onPresence(record.user, record.presence);
+  }
+
+  rollCall(record: RollCallRequest): void {
+    this.bound().gateway.wantRollCall(record.partition);
   }
 
   /** Another gateway's handoff: accepted unless this one is draining or stopping (the sender picks another). */

@@ -20,8 +20,11 @@ export interface PresencePort {
   subscribe(user: string, gateway: string, inbox: string): Promise<{ presence: 'active' | 'away' }>;
   unsubscribe(user: string, gateway: string, inbox: string): Promise<void>;
   query(user: string): Promise<PresenceState>;
-  /** Says which connections this gateway holds, so presence servers keep them alive. */
-  rollCall(gateway: string, conns: Array<{ user: string; team: string; conn: string }>): Promise<void>;
+  /**
+   * Says which connections this gateway holds, so presence servers keep them alive: the list
+   * for the partitions `full` names, their count and digest for the others.
+   */
+  rollCall(gateway: string, inbox: string, conns: Array<{ user: string; team: string; conn: string }>, full: (partition: number) => boolean): Promise<void>;
 }
 
 /** A channel's history as catch-up reads it (`ChannelHistoryReader` in the system). */

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferred, harness, flush } from './fakes.js';
 import { MOVED_PRESENCE_GRACE_MS } from './migration.js';
+import { FULL_ROLL_CALL_EVERY } from '@rtm/protocol';
 
 test('a plain close reports presence closed at once', async (t) => {
   const { gateway, bus, connect } = harness(t);
@@ -58,4 +59,22 @@ test('roll calls name every connection, at once and then every interval', async 
   gateway.stopTimers();
   clock.advance(10_000);
   assert.equal(presence.rollCalls.length, 2);
+});
+
+test('a roll call lists every partition in full only every FULL_ROLL_CALL_EVERY calls, and the partitions a presence server asked for', async (t) => {
+  const { gateway, presence, clock } = harness(t);
+  gateway.startRollCalls(2_000);
+  const all = [0, 1, 2, 3, 4, 5, 6, 7];
+  assert.deepEqual(presence.fullPartitions, [all], 'the first, at start, is whole');
+  clock.advance(2_000);
+  assert.deepEqual(presence.fullPartitions[1], [], 'then count and digest only');
+  gateway.wantRollCall(5);
+  gateway.wantRollCall(2);
+  clock.advance(2_000);
+  assert.deepEqual(presence.fullPartitions[2], [2, 5], 'asked for: listed once');
+  clock.advance(2_000);
+  assert.deepEqual(presence.fullPartitions[3], []);
+  clock.advance(2_000 * (FULL_ROLL_CALL_EVERY - 3));
+  assert.deepEqual(presence.fullPartitions[FULL_ROLL_CALL_EVERY], all, 'and every partition again after FULL_ROLL_CALL_EVERY calls');
+  gateway.stopTimers();
 });

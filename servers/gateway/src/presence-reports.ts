@@ -1,5 +1,5 @@
 import { TOPICS } from '@rtm/bus';
-import type { PresenceRecord } from '@rtm/protocol';
+import { FULL_ROLL_CALL_EVERY, type PresenceRecord } from '@rtm/protocol';
 import type { Clock, Logger, Timer } from '@rtm/runtime';
 import type { PresencePort, RecordPublisher } from './ports.js';
 import type { Session, SessionTable } from './sessions.js';
@@ -7,6 +7,8 @@ import type { Session, SessionTable } from './sessions.js';
 /** Settings of {@link ConnectionReports}. */
 export interface ConnectionReportsOptions {
   gatewayId: string;
+  /** This gateway's inbox, where presence servers ask for a whole roll call. */
+  inbox: string;
   sessions: SessionTable;
   bus: RecordPublisher;
   presence: PresencePort;
@@ -25,6 +27,8 @@ export class ConnectionReports {
   /** Moved sessions whose `closed` report waits out the grace period. */
   private readonly lingering = new Map<string, { s: Session; timer: Timer }>();
   private rollCallTimer: Timer | undefined;
+  /** Partitions the next roll call lists in full, as presence servers asked. */
+  private wanted = new Set<number>();
 
   constructor(private readonly o: ConnectionReportsOptions) {}
 
@@ -55,14 +59,32 @@ export class ConnectionReports {
     );
   }
 
-  /** Starts the roll calls that keep this gateway's users present in the presence servers' eyes. */
+  /**
+   * Starts the roll calls that keep this gateway's users present in the presence servers' eyes.
+   * Each lists the connections of every partition in full only every {@link FULL_ROLL_CALL_EVERY}
+   * calls, and of the partitions a presence server asked for ({@link wantRollCall}); otherwise
+   * their count and digest. (Listed in full every 2 s, 10,000 connections were about 750 kB a
+   * roll call, and the connect storm's rate and the gateway's memory per idle connection were
+   * half again better without them.)
+   */
   startRollCalls(intervalMs: number): void {
+    let calls = 0;
     const call = () => {
-      const conns = this.o.sessions.all().map((s) => ({ user: s.user, team: s.team, conn: s.id }));
-      void this.o.presence.rollCall(this.o.gatewayId, conns).catch((err) => this.o.log.warn('roll call failed', { error: String(err) }));
+      const everything = calls++ % FULL_ROLL_CALL_EVERY === 0;
+      const wanted = this.wanted;
+      this.wanted = new Set();
+      const conns: Array<{ user: string; team: string; conn: string }> = [];
+      for (const s of this.o.sessions.values()) conns.push({ user: s.user, team: s.team, conn: s.id });
+      const full = (partition: number) => everything || wanted.has(partition);
+      void this.o.presence.rollCall(this.o.gatewayId, this.o.inbox, conns, full).catch((err) => this.o.log.warn('roll call failed', { error: String(err) }));
     };
     call();
     this.rollCallTimer = this.o.clock.every(intervalMs, call);
+  }
+
+  /** A presence server disagrees with this gateway's digest of a partition: the next roll call lists it in full. */
+  wantRollCall(partition: number): void {
+    this.wanted.add(partition);
   }
 
   stop(): void {

@@ -82,6 +82,11 @@ export class SessionTable {
     return [...this.byId.values()];
   }
 
+  /** Every session, without a copy: nothing may be added or closed while it is iterated. */
+  values(): IterableIterator<Session> {
+    return this.byId.values();
+  }
+
   get size(): number {
     return this.byId.size;
   }

@@ -1,17 +1,20 @@
 import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
+import { FULL_ROLL_CALL_EVERY } from '@rtm/protocol';
 import { bootServer, envNumber } from '@rtm/runtime';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
 
 const { config, log, telemetry, metrics, bus } = bootServer('presence');
 const gatewayTtlMs = envNumber('RTM_PRESENCE_GATEWAY_TTL_MS', 6_000, { min: 1 });
+// The gateways' setting: a new owner must read back to a roll call that lists every connection.
+const fullRollCallMs = envNumber('RTM_PRESENCE_ROLL_CALL_MS', 2_000, { min: 1 }) * FULL_ROLL_CALL_EVERY;
 const server = new PresenceServer({ gatewayTtlMs });
 const processor = new PresenceProcessor({
   bus,
   server,
   instanceId: config.instanceId,
   log,
-  rebuildWindowMs: gatewayTtlMs + 4_000,
+  rebuildWindowMs: gatewayTtlMs + fullRollCallMs + 4_000,
   sessionTimeoutMs: envNumber('RTM_PS_SESSION_TIMEOUT_MS', 1_000, { min: 1 }),
   heartbeatIntervalMs: envNumber('RTM_PS_HEARTBEAT_MS', 100, { min: 1 }),
   // Placement by stable instance id, not by Kafka member: a consumer that restarts gets the

@@ -8,7 +8,7 @@ import type { PresenceServer } from './presence-server.js';
 /** Settings of a {@link PresenceProcessor}. */
 export interface PresenceProcessorOptions extends PartitionProcessorSettings {
   server: PresenceServer;
-  /** How far back in `rtm.presence` a new owner reads: more than a roll call period plus the TTL. */
+  /** How far back in `rtm.presence` a new owner reads: more than the period of full roll calls plus the TTL. */
   rebuildWindowMs: number;
   /** Gateway TTLs, the rebuild window and the sweeps run on it (default the system clock). */
   clock?: Clock;

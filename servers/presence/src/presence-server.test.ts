@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS } from '@rtm/bus';
+import { connectionDigest } from '@rtm/protocol';
 import { PresenceServer } from './presence-server.js';
 
 const conn = (user: string, c: string, state: 'open' | 'closed', gateway = 'gw-a') => ({ type: 'connection' as const, user, team: 'T1', gateway, conn: c, state, at: 0 });
@@ -73,4 +74,33 @@ test('a rebuilt server has the same state and restates it to subscribers', () =>
   assert.deepEqual(events(b.restate([2])), [['rtm.inbox.gw-b', 'active']]);
   b.dropPartition(2);
   assert.equal(b.presence('U1'), 'away');
+});
+
+test('a digest roll call that agrees only keeps the gateway alive; one that differs asks the gateway for the list', () => {
+  const ps = new PresenceServer({ gatewayTtlMs: 6_000 });
+  ps.handle(conn('U1', 'c1', 'open'), 0, 0);
+  ps.handle(conn('U2', 'c2', 'open'), 0, 0);
+  ps.handle(conn('U3', 'c3', 'open', 'gw-b'), 0, 0);
+  const digest = (conns: string[]) => ({ type: 'heartbeat' as const, gateway: 'gw-a', partition: 0, count: conns.length, digest: connectionDigest(conns), inbox: 'rtm.inbox.gw-a', at: 5 });
+  assert.deepEqual(ps.handle(digest(['c2', 'c1']), 0, 5_000), [], 'the same connections, in any order');
+  assert.deepEqual(ps.expire(10_000), [], 'and the gateway counts as heard from');
+  // c2's close report was lost, and the gateway holds c4, whose open report was lost.
+  assert.deepEqual(ps.handle(digest(['c1', 'c4']), 0, 10_001), [{ topic: 'rtm.inbox.gw-a', key: 'gw-a', value: { type: 'roll_call', partition: 0 } }]);
+  assert.equal(ps.counters.rollCallRequests, 1);
+  // The list the gateway then sends settles it, and the digests agree again.
+  ps.handle({ type: 'heartbeat', gateway: 'gw-a', partition: 0, conns: [{ user: 'U1', team: 'T1', conn: 'c1' }, { user: 'U4', team: 'T1', conn: 'c4' }], inbox: 'rtm.inbox.gw-a', at: 12 }, 0, 12_000);
+  assert.equal(ps.presence('U2'), 'away');
+  assert.equal(ps.presence('U4'), 'active');
+  assert.deepEqual(ps.handle(digest(['c4', 'c1']), 0, 14_000), []);
+  // A closed connection leaves the digest; the other gateway's are not in it.
+  ps.handle({ ...conn('U1', 'c1', 'closed'), at: 13 }, 0, 14_001);
+  assert.deepEqual(ps.handle(digest(['c4']), 0, 16_000), []);
+});
+
+test('a rebuilt server asks for lists where replayed digests say nothing', () => {
+  const ps = new PresenceServer({ gatewayTtlMs: 6_000 });
+  ps.replayReport({ type: 'heartbeat', gateway: 'gw-a', partition: 0, count: 1, digest: connectionDigest(['c1']), inbox: 'rtm.inbox.gw-a', at: 1 }, 0, 1);
+  assert.deepEqual(ps.expire(2), [], 'a replayed digest keeps the gateway alive');
+  const out = ps.handle({ type: 'heartbeat', gateway: 'gw-a', partition: 0, count: 1, digest: connectionDigest(['c1']), inbox: 'rtm.inbox.gw-a', at: 3 }, 0, 3);
+  assert.deepEqual(out.map((r) => r.value), [{ type: 'roll_call', partition: 0 }]);
 });

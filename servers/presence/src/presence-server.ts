@@ -1,4 +1,4 @@
-import type { PresenceRecord, PresenceStateRecord, ReplyAddress } from '@rtm/protocol';
+import { digestWith, type PresenceRecord, type PresenceStateRecord, type ReplyAddress, type RollCallRequest } from '@rtm/protocol';
 import { TOPICS, type OutRecord } from '@rtm/bus';
 import { replyRecord } from '@rtm/rpc';
 
@@ -44,7 +44,9 @@ export class PresenceServer {
   private readonly closed = new Map<string, number>();
   /** Open connections per `partition|gateway`, to their user: what a roll call checks. */
   private readonly byGateway = new Map<string, Map<string, string>>();
-  readonly counters = { reports: 0, heartbeats: 0, changes: 0, eventsSent: 0, subscribes: 0, queries: 0, expiredGateways: 0 };
+  /** The digest of each `partition|gateway`'s open connections, kept as they come and go. */
+  private readonly digests = new Map<string, number>();
+  readonly counters = { reports: 0, heartbeats: 0, changes: 0, eventsSent: 0, subscribes: 0, queries: 0, expiredGateways: 0, rollCallRequests: 0 };
 
   constructor(private readonly o: PresenceServerOptions) {}
 
@@ -86,7 +88,14 @@ export class PresenceServer {
       }
       case 'heartbeat': {
         this.counters.heartbeats++;
-        return this.rollCall(rec.gateway, partition, rec.conns, rec.at, now).flatMap((u) => this.announce(u));
+        if (rec.conns) return this.rollCall(rec.gateway, partition, rec.conns, rec.at, now).flatMap((u) => this.announce(u));
+        this.seen(partition, rec.gateway, now);
+        if (!rec.inbox || this.agrees(rec.gateway, partition, rec.count ?? 0, rec.digest ?? 0)) return [];
+        // This view of the gateway differs from its own (a report lost, or a partition taken
+        // over): its next roll call lists the partition in full, which settles it.
+        this.counters.rollCallRequests++;
+        const ask: RollCallRequest = { type: 'roll_call', partition };
+        return [{ topic: rec.inbox, key: rec.gateway, value: ask }];
       }
       case 'subscribe': {
         this.counters.subscribes++;
@@ -127,18 +136,29 @@ export class PresenceServer {
   }
 
   private addConn(s: UserState, user: string, conn: string, gateway: string, at: number): void {
+    const was = s.conns.get(conn);
+    if (was && was.gateway !== gateway) this.removeConn(s, conn);
     s.conns.set(conn, { gateway, at });
     const key = `${s.partition}|${gateway}`;
     let m = this.byGateway.get(key);
     if (!m) this.byGateway.set(key, (m = new Map()));
+    if (m.has(conn)) return;
     m.set(conn, user);
+    this.digests.set(key, digestWith(this.digests.get(key) ?? 0, conn));
   }
 
   private removeConn(s: UserState, conn: string): void {
     const c = s.conns.get(conn);
     if (!c) return;
     s.conns.delete(conn);
-    this.byGateway.get(`${s.partition}|${c.gateway}`)?.delete(conn);
+    const key = `${s.partition}|${c.gateway}`;
+    if (this.byGateway.get(key)?.delete(conn)) this.digests.set(key, digestWith(this.digests.get(key) ?? 0, conn, -1));
+  }
+
+  /** Whether this server's view of a gateway's connections in a partition matches the gateway's count and digest. */
+  private agrees(gateway: string, partition: number, count: number, digest: number): boolean {
+    const key = `${partition}|${gateway}`;
+    return (this.byGateway.get(key)?.size ?? 0) === count && (this.digests.get(key) ?? 0) === digest;
   }
 
   /**
@@ -203,7 +223,8 @@ export class PresenceServer {
       this.seen(partition, rec.gateway, at);
       this.applyReport(this.state(rec.user, partition), rec.user, rec.conn, rec.gateway, rec.state, rec.at);
     } else if (rec.type === 'heartbeat') {
-      this.rollCall(rec.gateway, partition, rec.conns, rec.at, at);
+      if (rec.conns) this.rollCall(rec.gateway, partition, rec.conns, rec.at, at);
+      else this.seen(partition, rec.gateway, at);
     }
   }
 
@@ -236,7 +257,11 @@ export class PresenceServer {
   /** Forgets a partition that moved away (or must be rebuilt). */
   dropPartition(partition: number): void {
     for (const [user, s] of this.users) if (s.partition === partition) this.users.delete(user);
-    for (const key of [...this.byGateway.keys()]) if (key.startsWith(`${partition}|`)) this.byGateway.delete(key);
+    for (const key of [...this.byGateway.keys()]) {
+      if (!key.startsWith(`${partition}|`)) continue;
+      this.byGateway.delete(key);
+      this.digests.delete(key);
+    }
     this.gatewaySeen.delete(partition);
   }
 
