@@ -1,5 +1,5 @@
-import { connectionDigest, type PresenceRecord, type ReplyAddress } from '@rtm/protocol';
-import { TOPICS, presencePartition, type Bus } from '@rtm/bus';
+import type { PresenceRecord, ReplyAddress } from '@rtm/protocol';
+import { TOPICS, type Bus } from '@rtm/bus';
 import type { Requester } from './requester.js';
 
 /** What `users.getPresence` answers. */
@@ -10,6 +10,11 @@ export interface PresenceState {
   manual_away: boolean;
   connection_count: number;
 }
+
+/** One partition's part of a gateway's roll call: its connections listed, or counted and digested. */
+export type RollCallPart =
+  | { partition: number; conns: Array<{ user: string; team: string; conn: string }> }
+  | { partition: number; count: number; digest: number };
 
 /** Asks the presence server a user is hashed to, through `rtm.presence` keyed by user id. */
 export class PresenceLink {
@@ -39,21 +44,16 @@ export class PresenceLink {
   }
 
   /**
-   * A gateway's roll call: per partition of `rtm.presence`, the connections it holds there when
-   * `full(partition)`, otherwise only their count and digest, which a presence server that
-   * disagrees answers by asking `inbox` for the list.
+   * A gateway's roll call: per partition of `rtm.presence`, the connections it holds there, or
+   * their count and digest (which a presence server that disagrees answers by asking `inbox`
+   * for the list).
    */
-  async rollCall(gateway: string, inbox: string, conns: Array<{ user: string; team: string; conn: string }>, full: (partition: number) => boolean): Promise<void> {
-    const byPartition = new Map<number, typeof conns>();
-    for (let p = 0; p < TOPICS.presence.partitions; p++) byPartition.set(p, []);
-    for (const c of conns) byPartition.get(presencePartition(c.user))!.push(c);
+  async rollCall(gateway: string, inbox: string, parts: RollCallPart[]): Promise<void> {
     const at = Date.now();
     await this.bus.publish(
-      [...byPartition].map(([partition, list]) => {
-        const record: PresenceRecord = full(partition)
-          ? { type: 'heartbeat', gateway, partition, conns: list, inbox, at }
-          : { type: 'heartbeat', gateway, partition, count: list.length, digest: connectionDigest(list.map((c) => c.conn)), inbox, at };
-        return { topic: TOPICS.presence.name, key: gateway, partition, value: record };
+      parts.map((part) => {
+        const record: PresenceRecord = { type: 'heartbeat', gateway, inbox, at, ...part };
+        return { topic: TOPICS.presence.name, key: gateway, partition: part.partition, value: record };
       }),
     );
   }

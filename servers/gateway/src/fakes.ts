@@ -5,7 +5,7 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { DirectoryView } from '@rtm/directory';
 import type { InRecord, OutRecord } from '@rtm/bus';
 import type { ChannelCommand, MessageEvent } from '@rtm/protocol';
-import type { PostResult, PresenceState } from '@rtm/rpc';
+import type { PostResult, PresenceState, RollCallPart } from '@rtm/rpc';
 import { ManualClock } from '@rtm/runtime';
 import type { ClientTransport } from './client-transport.js';
 import { Gateway } from './gateway.js';
@@ -112,11 +112,17 @@ export class FakePresence implements PresencePort {
   query(): Promise<PresenceState> {
     return Promise.resolve({ presence: 'active', online: true, auto_away: false, manual_away: false, connection_count: 1 });
   }
-  /** Per roll call, the partitions (of 8) it listed in full. */
+  /** Per roll call, the partitions it listed in full. */
   readonly fullPartitions: number[][] = [];
-  rollCall(_gateway: string, _inbox: string, conns: Array<{ user: string; team: string; conn: string }>, full: (partition: number) => boolean): Promise<void> {
-    this.rollCalls.push(conns.map(({ user, conn }) => ({ user, conn })));
-    this.fullPartitions.push([0, 1, 2, 3, 4, 5, 6, 7].filter(full));
+  /** Per roll call, the parts it sent. */
+  readonly rollCallParts: RollCallPart[][] = [];
+  /** Per roll call, the connections it listed or counted. */
+  readonly rollCallCounts: number[] = [];
+  rollCall(_gateway: string, _inbox: string, parts: RollCallPart[]): Promise<void> {
+    this.rollCallParts.push(parts);
+    this.rollCalls.push(parts.flatMap((p) => ('conns' in p ? p.conns.map(({ user, conn }) => ({ user, conn })) : [])));
+    this.fullPartitions.push(parts.filter((p) => 'conns' in p).map((p) => p.partition));
+    this.rollCallCounts.push(parts.reduce((n, p) => n + ('conns' in p ? p.conns.length : p.count), 0));
     return Promise.resolve();
   }
 }

@@ -1,7 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ChannelCommand, ChannelEntry, MessageEvent, UserEntry } from '@rtm/protocol';
 import type { OutRecord } from '@rtm/bus';
-import type { PostResult, PresenceState } from '@rtm/rpc';
+import type { PostResult, PresenceState, RollCallPart } from '@rtm/rpc';
 
 /**
  * What the gateway needs of the channel servers (`ChannelLink` in the system): subscriptions,
@@ -20,11 +20,8 @@ export interface PresencePort {
   subscribe(user: string, gateway: string, inbox: string): Promise<{ presence: 'active' | 'away' }>;
   unsubscribe(user: string, gateway: string, inbox: string): Promise<void>;
   query(user: string): Promise<PresenceState>;
-  /**
-   * Says which connections this gateway holds, so presence servers keep them alive: the list
-   * for the partitions `full` names, their count and digest for the others.
-   */
-  rollCall(gateway: string, inbox: string, conns: Array<{ user: string; team: string; conn: string }>, full: (partition: number) => boolean): Promise<void>;
+  /** Says which connections this gateway holds, per partition of `rtm.presence`, so presence servers keep them alive. */
+  rollCall(gateway: string, inbox: string, parts: RollCallPart[]): Promise<void>;
 }
 
 /** A channel's history as catch-up reads it (`ChannelHistoryReader` in the system). */

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deferred, harness, flush } from './fakes.js';
 import { MOVED_PRESENCE_GRACE_MS } from './migration.js';
-import { FULL_ROLL_CALL_EVERY } from '@rtm/protocol';
+import { presencePartition } from '@rtm/bus';
+import { FULL_ROLL_CALL_EVERY, connectionDigest } from '@rtm/protocol';
 
 test('a plain close reports presence closed at once', async (t) => {
   const { gateway, bus, connect } = harness(t);
@@ -62,12 +63,16 @@ test('roll calls name every connection, at once and then every interval', async 
 });
 
 test('a roll call lists every partition in full only every FULL_ROLL_CALL_EVERY calls, and the partitions a presence server asked for', async (t) => {
-  const { gateway, presence, clock } = harness(t);
+  const { gateway, presence, clock, connect } = harness(t);
+  const { id } = await connect('U01', ['C1']);
   gateway.startRollCalls(2_000);
   const all = [0, 1, 2, 3, 4, 5, 6, 7];
   assert.deepEqual(presence.fullPartitions, [all], 'the first, at start, is whole');
   clock.advance(2_000);
   assert.deepEqual(presence.fullPartitions[1], [], 'then count and digest only');
+  const mine = presencePartition('U01');
+  assert.deepEqual(presence.rollCallParts[1]![mine], { partition: mine, count: 1, digest: connectionDigest([id]) });
+  assert.ok(presence.rollCallParts[1]!.every((p) => p.partition === mine || ('count' in p && p.count === 0 && p.digest === 0)));
   gateway.wantRollCall(5);
   gateway.wantRollCall(2);
   clock.advance(2_000);

@@ -1,5 +1,6 @@
-import { TOPICS } from '@rtm/bus';
-import { FULL_ROLL_CALL_EVERY, type PresenceRecord } from '@rtm/protocol';
+import { TOPICS, presencePartition } from '@rtm/bus';
+import { FULL_ROLL_CALL_EVERY, digestWith, type PresenceRecord } from '@rtm/protocol';
+import type { RollCallPart } from '@rtm/rpc';
 import type { Clock, Logger, Timer } from '@rtm/runtime';
 import type { PresencePort, RecordPublisher } from './ports.js';
 import type { Session, SessionTable } from './sessions.js';
@@ -73,13 +74,30 @@ export class ConnectionReports {
       const everything = calls++ % FULL_ROLL_CALL_EVERY === 0;
       const wanted = this.wanted;
       this.wanted = new Set();
-      const conns: Array<{ user: string; team: string; conn: string }> = [];
-      for (const s of this.o.sessions.values()) conns.push({ user: s.user, team: s.team, conn: s.id });
-      const full = (partition: number) => everything || wanted.has(partition);
-      void this.o.presence.rollCall(this.o.gatewayId, this.o.inbox, conns, full).catch((err) => this.o.log.warn('roll call failed', { error: String(err) }));
+      const parts = this.rollCallParts((partition) => everything || wanted.has(partition));
+      void this.o.presence.rollCall(this.o.gatewayId, this.o.inbox, parts).catch((err) => this.o.log.warn('roll call failed', { error: String(err) }));
     };
     call();
     this.rollCallTimer = this.o.clock.every(intervalMs, call);
+  }
+
+  /** Per partition of `rtm.presence`, its sessions listed when `full(partition)`, else counted and digested (nothing allocated per session). */
+  private rollCallParts(full: (partition: number) => boolean): RollCallPart[] {
+    const n = TOPICS.presence.partitions;
+    const lists: Array<Array<{ user: string; team: string; conn: string }> | undefined> = [];
+    const counts = new Array<number>(n).fill(0);
+    const digests = new Array<number>(n).fill(0);
+    for (let p = 0; p < n; p++) lists.push(full(p) ? [] : undefined);
+    for (const s of this.o.sessions.values()) {
+      const p = presencePartition(s.user);
+      const list = lists[p];
+      if (list) list.push({ user: s.user, team: s.team, conn: s.id });
+      else {
+        counts[p]!++;
+        digests[p] = digestWith(digests[p]!, s.id);
+      }
+    }
+    return lists.map((conns, partition) => (conns ? { partition, conns } : { partition, count: counts[partition]!, digest: digests[partition]! }));
   }
 
   /** A presence server disagrees with this gateway's digest of a partition: the next roll call lists it in full. */
