@@ -118,7 +118,9 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     // The group may have moved the partition while the batch waited: writing now through
     // its transactional id would fence the partition's new owner.
     if (isStale() || !isRunning()) return span?.end('stale');
-    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    const after = BigInt(batch.lastOffset()) + 1n;
+    const floor = s.options.committedFloor?.(batch.partition);
+    const next = (floor !== undefined && floor > after ? floor : after).toString();
     if (s.transactional) {
       await s.producers.inTransaction(batch.topic, batch.partition, async (tx) => {
         span?.step('transaction begun');

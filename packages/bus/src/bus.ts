@@ -93,6 +93,12 @@ export interface ProcessOptions {
    * with the batch's consumed offsets: all or nothing.
    */
   handleBatch(batch: Batch, writer: PartitionWriter): Promise<OutRecord[]>;
+  /**
+   * The offset below which a partition's records were committed already (by a previous
+   * owner, read after a takeover's fence): a batch entirely below it must not move the
+   * group's offset back.
+   */
+  committedFloor?(partition: number): bigint | undefined;
   /** Called after a batch's transaction committed. */
   onCommitted?(batch: Batch): void;
   /** Called when a batch's transaction failed and was aborted: its effects must be undone. */

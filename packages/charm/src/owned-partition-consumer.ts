@@ -78,6 +78,7 @@ export class OwnedPartitionConsumer {
       heartbeatIntervalMs: s.heartbeatIntervalMs,
       onAssignment: (a, writer, member) => this.ownership.assign(a[o.inputTopic] ?? [], writer, member),
       handleBatch: (batch) => this.handleBatch(batch),
+      committedFloor: (p) => this.ownership.resumeOffset(p),
       onCommitted: (batch) => o.onCommitted?.(batch),
       onAborted: (batch, err) => {
         o.onAborted?.(batch, err);

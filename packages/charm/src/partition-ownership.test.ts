@@ -156,7 +156,10 @@ test('commands the previous owner committed after the consumer read its position
   await s.rebuilt([0, 1]);
   const batch = (partition: number, from: number, n: number): InRecord[] =>
     Array.from({ length: n }, (_, i) => ({ topic: 'in', partition, offset: String(from + i), key: 'k', value: `cmd ${from + i}`, timestamp: 0, context: ROOT_CONTEXT }));
+  assert.deepEqual(s.ownership.unapplied(0, batch(0, 1, 2)).map((r) => r.offset), [], 'a batch wholly below the offset is left out');
+  assert.equal(s.ownership.resumeOffset(0), 5n, 'and its commit must not take the group back below 5');
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 3, 4)).map((r) => r.offset), ['5', '6'], 'offsets 3 and 4 were applied by the old owner');
+  assert.equal(s.ownership.resumeOffset(0), undefined, 'passed: no floor any more');
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 7, 2)).map((r) => r.offset), ['7', '8']);
   assert.deepEqual(s.ownership.unapplied(1, batch(1, 0, 2)).map((r) => r.offset), ['0', '1'], 'no committed offset: everything is served');
   // A partition rebuilt again reads the group's offsets again.

@@ -128,6 +128,11 @@ export class PartitionOwnership {
     this.resumeAt.delete(partition);
   }
 
+  /** The group's committed offset read after the fence, while the consumer has not passed it. */
+  resumeOffset(partition: number): bigint | undefined {
+    return this.resumeAt.get(partition);
+  }
+
   /**
    * The records of a batch that the partition's previous owner had not already committed.
    * Found in CI: a post applied twice, under two ts, across a takeover, because the old owner's
