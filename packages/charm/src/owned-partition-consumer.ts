@@ -93,7 +93,7 @@ export class OwnedPartitionConsumer {
 
   private async handleBatch(batch: Batch): Promise<OutRecord[]> {
     await this.ownership.ready(batch.heartbeat);
-    if (!this.ownership.owns(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned`);
+    if (!this.ownership.serves(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned, or not rebuilt`);
     const records = this.ownership.unapplied(batch.partition, batch.records);
     return this.o.serve({ ...batch, records: records.filter((r) => !isOwnerMarker(r.value)) });
   }

@@ -166,3 +166,29 @@ test('commands the previous owner committed after the consumer read its position
   s.ownership.lose(0);
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 0, 1)).map((r) => r.offset), ['0']);
 });
+
+test('ready() waits for an assignment that arrives while it waits, not only the one it began with', async () => {
+  const s = await setup();
+  s.ownership.assign([0], s.writer, 'member-a');
+  await s.ownership.ready(async () => undefined);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow: PartitionWriter = {
+    commit: async (t, p, records) => {
+      await gate;
+      return s.writer.commit(t, p, records);
+    },
+    committedOffsets: s.writer.committedOffsets,
+  };
+  let returned = false;
+  const waiting = s.ownership.ready(async () => undefined).then(() => (returned = true));
+  // Back in the group under a new member id before the wait noticed anything: partition 0 is
+  // dropped and rebuilt, and a batch must not be served from the emptied memory meanwhile.
+  s.ownership.assign([0], slow, 'member-b');
+  assert.equal(s.ownership.serves(0), false);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(returned, false, 'still rebuilding');
+  release();
+  await waiting;
+  assert.equal(s.ownership.serves(0), true);
+});

@@ -150,14 +150,27 @@ export class PartitionOwnership {
     return kept;
   }
 
-  /** Waits until every owned partition is rebuilt, keeping the group membership alive meanwhile. */
+  /**
+   * Waits until every owned partition is rebuilt, keeping the group membership alive meanwhile.
+   * A new assignment that arrives during the wait (a rejoin under a new member id drops every
+   * partition) is waited for too: returning when only the older rebuild was done served a
+   * batch from a memory that had just been emptied.
+   */
   async ready(heartbeat: () => Promise<void>): Promise<void> {
-    let done = false;
-    const waiting = this.rebuilding.finally(() => (done = true));
-    while (!done) {
-      await Promise.race([waiting, new Promise((r) => setTimeout(r, 150))]);
-      if (!done) await heartbeat().catch(() => undefined);
+    for (let chain = this.rebuilding; ; chain = this.rebuilding) {
+      let done = false;
+      const waiting = chain.finally(() => (done = true));
+      while (!done) {
+        await Promise.race([waiting, new Promise((r) => setTimeout(r, 150))]);
+        if (!done) await heartbeat().catch(() => undefined);
+      }
+      if (chain === this.rebuilding) return;
     }
+  }
+
+  /** Whether a partition is owned and its rebuild done: only then may its batches be served. */
+  serves(partition: number): boolean {
+    return this.owned.has(partition) && !this.pending.has(partition);
   }
 
   private async rebuildWithRetry(writer: PartitionWriter, generation: number): Promise<void> {
