@@ -40,6 +40,20 @@ async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[], 
   return { bus, ownership, replayed, dropped, rebuilt, writer };
 }
 
+/** A writer whose commits wait until `release` is called. */
+function gated(writer: PartitionWriter): { slow: PartitionWriter; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow: PartitionWriter = {
+    commit: async (t, p, records) => {
+      await gate;
+      return writer.commit(t, p, records);
+    },
+    committedOffsets: writer.committedOffsets,
+  };
+  return { slow, release };
+}
+
 test('a new owner replays each source up to its own marker and not past it', async () => {
   const late = (records: OutRecord[]) => records.map((r) => ({ ...r, key: 'late', value: 'written after the marker' }));
   const s = await setup(late);
@@ -128,15 +142,7 @@ test('a rebuild fenced by another owner gives its partitions up instead of fenci
 
 test('a rebuild begun for an older assignment does not settle a newer one: the newer rebuilds again', async () => {
   const s = await setup();
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const slow: PartitionWriter = {
-    commit: async (t, p, records) => {
-      await gate;
-      return s.writer.commit(t, p, records);
-    },
-    committedOffsets: s.writer.committedOffsets,
-  };
+  const { slow, release } = gated(s.writer);
   s.ownership.assign([0], slow, 'member-a');
   await new Promise((r) => setImmediate(r));
   // Out of the group and back while that rebuild waits on its marker.
@@ -171,15 +177,7 @@ test('ready() waits for an assignment that arrives while it waits, not only the 
   const s = await setup();
   s.ownership.assign([0], s.writer, 'member-a');
   await s.ownership.ready(async () => undefined);
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const slow: PartitionWriter = {
-    commit: async (t, p, records) => {
-      await gate;
-      return s.writer.commit(t, p, records);
-    },
-    committedOffsets: s.writer.committedOffsets,
-  };
+  const { slow, release } = gated(s.writer);
   let returned = false;
   const waiting = s.ownership.ready(async () => undefined).then(() => (returned = true));
   // Back in the group under a new member id before the wait noticed anything: partition 0 is
