@@ -218,8 +218,10 @@ export class PartitionOwnership {
           await writer.commit(this.o.inputTopic, p, this.o.sources.map((s) => ({ topic: s.topic, key: '__owner', partition: p, value: marker })));
         }),
       );
-      // Fenced now: the previous owner's last transaction is committed or aborted, so the
-      // group's offsets say where it stopped.
+      // Transactional: the marker fenced the previous owner, whose last transaction is now
+      // committed or aborted, so the group's offsets say where it stopped. (At least once, the
+      // marker fences nothing, but the consumer's own commits carry the group generation, so
+      // an old owner cannot commit late and these offsets are the consumer's own position.)
       const resume = await writer.committedOffsets(this.o.inputTopic, partitions);
       const replayed: Record<string, number> = {};
       await Promise.all(

@@ -160,15 +160,17 @@ test('pickGateway skips gateways whose heartbeat is stale', () => {
   assertPicks(p, { 'us-east': 'gw-us' });
 });
 
-test('with no live gateway left, pickGateway offers a late one (a busy gateway), freshest first', () => {
+test('with allowLate and no live gateway left, pickGateway offers a late one (a busy gateway), freshest first', () => {
   const late = (ms: number) => ({ heartbeatAt: Date.now() - INSTANCE_STALE_MS - ms });
   const p = placementWith(gateway('gw-a', 'us-east', 0, late(8_000)), gateway('gw-b', 'us-east', 50, late(2_000)), gateway('gw-old', 'us-east', 0, { heartbeatAt: Date.now() - GATEWAY_LATE_MS - 1 }));
-  assertPicks(p, { 'us-east': 'gw-b' }, 'the freshest late one; one past the window is lost');
+  const pick = () => pickGateway(p, 'us-east', undefined, { allowLate: true })?.id;
+  assert.equal(pick(), 'gw-b', 'the freshest late one; one past the window is lost');
+  assert.equal(pickGateway(p, 'us-east'), undefined, 'without allowLate (drains), none');
   p.drain('gateway', 'gw-b');
-  assertPicks(p, { 'us-east': 'gw-a' }, 'a drain still applies to late ones');
+  assert.equal(pick(), 'gw-a', 'a drain still applies to late ones');
   // Any live gateway, in any region, comes before a late one.
   p.announce(gateway('gw-eu', 'eu-west', 500));
-  assertPicks(p, { 'us-east': 'gw-eu' });
+  assert.equal(pick(), 'gw-eu');
 });
 
 test('pickGateway skips gateways without a websocket url and non-gateway roles', () => {
@@ -192,7 +194,7 @@ test('pickGateway leaves out what skip excludes', () => {
 test('pickGateway returns undefined when nothing is left', () => {
   assertPicks(placementWith(), { 'us-east': undefined }, 'no gateway at all');
 
-  const p = placementWith(gateway('gw-us', 'us-east', 0), gateway('gw-eu', 'eu-west', 0, { state: 'draining' }), gateway('gw-ap', 'ap-south', 0, { heartbeatAt: Date.now() - GATEWAY_LATE_MS - 1 }));
+  const p = placementWith(gateway('gw-us', 'us-east', 0), gateway('gw-eu', 'eu-west', 0, { state: 'draining' }), gateway('gw-ap', 'ap-south', 0, { heartbeatAt: Date.now() - INSTANCE_STALE_MS - 1 }));
   p.drain('region', 'us-east');
   assertPicks(p, { 'us-east': undefined, 'eu-west': undefined });
 

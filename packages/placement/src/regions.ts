@@ -58,13 +58,15 @@ export interface Placement {
 /**
  * The gateway a client near `region` should use: a live, serving gateway not under a drain
  * (of its own or of its region), in the nearest region that has one, least loaded there.
- * When none is left, a serving gateway whose heartbeat is late (a busy one, more likely than
- * a lost one: `GATEWAY_LATE_MS`). `skip` leaves out more (a draining gateway leaves
- * out itself).
+ * With `allowLate` (a client's `rtm.connect`, which retries elsewhere if it fails), when none
+ * is left: a serving gateway whose heartbeat is late (a busy one, more likely than a lost one:
+ * `GATEWAY_LATE_MS`). Drains never hand clients to a late one. `skip` leaves out more (a
+ * draining gateway leaves out itself).
  */
-export function pickGateway(p: Placement, region: string, skip: (g: InstanceView) => boolean = () => false): InstanceView | undefined {
+export function pickGateway(p: Placement, region: string, skip: (g: InstanceView) => boolean = () => false, options: { allowLate?: boolean } = {}): InstanceView | undefined {
   const now = Date.now();
-  return nearest(p, p.instances.servingGateways(now), region, skip) ?? nearest(p, p.instances.servingGateways(now, true), region, skip);
+  const live = nearest(p, p.instances.servingGateways(now), region, skip);
+  return live ?? (options.allowLate ? nearest(p, p.instances.servingGateways(now, true), region, skip) : undefined);
 }
 
 /** The first of `gateways` in the nearest region, drained ones and `skip`'s left out. */

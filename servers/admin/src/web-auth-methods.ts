@@ -35,7 +35,8 @@ export class AuthMethods extends WebMethodFamily {
     // sends the caller to the nearest healthy region instead.
     const wanted = args.string('region') ?? regionHeader ?? this.o.region;
     const given = sinceArg(args);
-    const gateway = pickGateway(this.o.placement, wanted);
+    // A busy gateway's heartbeat runs late under a connect storm: better offered than refused.
+    const gateway = pickGateway(this.o.placement, wanted, undefined, { allowLate: true });
     if (!gateway?.wsUrl) return apiFail('service_unavailable');
     // Counted before any wait, so a burst of connects spreads over the gateways.
     this.o.placement.instances.noteAssigned(gateway.id);

@@ -14,7 +14,8 @@ const processor = new PresenceProcessor({
   server,
   instanceId: config.instanceId,
   log,
-  rebuildWindowMs: gatewayTtlMs + fullRollCallMs + 4_000,
+  // Two periods of full roll calls: one may come late (a busy gateway) or fail to publish.
+  rebuildWindowMs: gatewayTtlMs + 2 * fullRollCallMs + 4_000,
   sessionTimeoutMs: envNumber('RTM_PS_SESSION_TIMEOUT_MS', 1_000, { min: 1 }),
   heartbeatIntervalMs: envNumber('RTM_PS_HEARTBEAT_MS', 100, { min: 1 }),
   // Placement by stable instance id, not by Kafka member: a consumer that restarts gets the

@@ -212,6 +212,8 @@ export class PresenceServer {
         for (const user of this.rollCall(gateway, partition, [], Number.MAX_SAFE_INTEGER, now)) out.push(...this.announce(user));
         // The roll call re-marked it as seen: it is gone, not fresh.
         gateways.delete(gateway);
+        this.byGateway.delete(`${partition}|${gateway}`);
+        this.digests.delete(`${partition}|${gateway}`);
       }
     }
     return out;
