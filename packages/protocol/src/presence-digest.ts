@@ -1,4 +1,10 @@
 /**
+ * How often a gateway sends its roll call unless `RTM_PRESENCE_ROLL_CALL_MS` says otherwise
+ * (gateways read it, and presence servers to size their rebuild window).
+ */
+export const ROLL_CALL_DEFAULT_MS = 2_000;
+
+/**
  * Every how many of a gateway's roll calls one lists every partition's connections in full;
  * the others carry their count and digest. A presence server taking a partition over reads
  * back far enough to meet a full one.

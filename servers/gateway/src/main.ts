@@ -1,4 +1,4 @@
-import { CLOSE_CODES } from '@rtm/protocol';
+import { CLOSE_CODES, ROLL_CALL_DEFAULT_MS } from '@rtm/protocol';
 import { CLUSTER_TOPICS } from '@rtm/bus';
 import { Directory, TokenSigner } from '@rtm/directory';
 import { bootServer, envNumber, InstanceAnnouncer, onShutdown } from '@rtm/runtime';
@@ -63,7 +63,7 @@ await bus.ensureTopics(CLUSTER_TOPICS);
 await Promise.all([directory.start(), instances.start()]);
 await inbox.start(config.instanceId);
 await announcer.start();
-gateway.startRollCalls(envNumber('RTM_PRESENCE_ROLL_CALL_MS', 2_000, { min: 1 }));
+gateway.startRollCalls(envNumber('RTM_PRESENCE_ROLL_CALL_MS', ROLL_CALL_DEFAULT_MS, { min: 1 }));
 // A gateway of a drained region (or one drained by name) comes up drained.
 if (directory.view.drainOf(config.instanceId, config.region)) drainer.refresh();
 else await announcer.setState('serving');

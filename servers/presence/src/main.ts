@@ -1,5 +1,5 @@
 import { charmAssigner, runPartitionServer, publishTakeover } from '@rtm/charm';
-import { FULL_ROLL_CALL_EVERY } from '@rtm/protocol';
+import { FULL_ROLL_CALL_EVERY, ROLL_CALL_DEFAULT_MS } from '@rtm/protocol';
 import { bootServer, envNumber } from '@rtm/runtime';
 import { PresenceServer } from './presence-server.js';
 import { PresenceProcessor } from './presence-processor.js';
@@ -7,7 +7,7 @@ import { PresenceProcessor } from './presence-processor.js';
 const { config, log, telemetry, metrics, bus } = bootServer('presence');
 const gatewayTtlMs = envNumber('RTM_PRESENCE_GATEWAY_TTL_MS', 6_000, { min: 1 });
 // The gateways' setting: a new owner must read back to a roll call that lists every connection.
-const fullRollCallMs = envNumber('RTM_PRESENCE_ROLL_CALL_MS', 2_000, { min: 1 }) * FULL_ROLL_CALL_EVERY;
+const fullRollCallMs = envNumber('RTM_PRESENCE_ROLL_CALL_MS', ROLL_CALL_DEFAULT_MS, { min: 1 }) * FULL_ROLL_CALL_EVERY;
 const server = new PresenceServer({ gatewayTtlMs });
 const processor = new PresenceProcessor({
   bus,

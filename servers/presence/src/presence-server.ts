@@ -14,6 +14,12 @@ export interface PresenceDescription {
   connection_count: number;
 }
 
+/** One gateway's open connections in one partition, and their digest (`presence-digest.ts`), kept together. */
+interface GatewayConns {
+  conns: Map<string, string>;
+  digest: number;
+}
+
 interface UserState {
   partition: number;
   /** Open connections: connection id to gateway and when the gateway reported it open. */
@@ -42,10 +48,8 @@ export class PresenceServer {
   private readonly gatewaySeen = new Map<number, Map<string, number>>();
   /** Recently closed connections and when (gateway time): a late roll call must not revive them. */
   private readonly closed = new Map<string, number>();
-  /** Open connections per `partition|gateway`, to their user: what a roll call checks. */
-  private readonly byGateway = new Map<string, Map<string, string>>();
-  /** The digest of each `partition|gateway`'s open connections, kept as they come and go. */
-  private readonly digests = new Map<string, number>();
+  /** Per `partition|gateway`, its open connections (to their user) and their digest: what a roll call checks. */
+  private readonly byGateway = new Map<string, GatewayConns>();
   readonly counters = { reports: 0, heartbeats: 0, changes: 0, eventsSent: 0, subscribes: 0, queries: 0, expiredGateways: 0, rollCallRequests: 0 };
 
   constructor(private readonly o: PresenceServerOptions) {}
@@ -140,25 +144,25 @@ export class PresenceServer {
     if (was && was.gateway !== gateway) this.removeConn(s, conn);
     s.conns.set(conn, { gateway, at });
     const key = `${s.partition}|${gateway}`;
-    let m = this.byGateway.get(key);
-    if (!m) this.byGateway.set(key, (m = new Map()));
-    if (m.has(conn)) return;
-    m.set(conn, user);
-    this.digests.set(key, digestWith(this.digests.get(key) ?? 0, conn));
+    let g = this.byGateway.get(key);
+    if (!g) this.byGateway.set(key, (g = { conns: new Map(), digest: 0 }));
+    if (g.conns.has(conn)) return;
+    g.conns.set(conn, user);
+    g.digest = digestWith(g.digest, conn);
   }
 
   private removeConn(s: UserState, conn: string): void {
     const c = s.conns.get(conn);
     if (!c) return;
     s.conns.delete(conn);
-    const key = `${s.partition}|${c.gateway}`;
-    if (this.byGateway.get(key)?.delete(conn)) this.digests.set(key, digestWith(this.digests.get(key) ?? 0, conn, -1));
+    const g = this.byGateway.get(`${s.partition}|${c.gateway}`);
+    if (g?.conns.delete(conn)) g.digest = digestWith(g.digest, conn, -1);
   }
 
   /** Whether this server's view of a gateway's connections in a partition matches the gateway's count and digest. */
   private agrees(gateway: string, partition: number, count: number, digest: number): boolean {
-    const key = `${partition}|${gateway}`;
-    return (this.byGateway.get(key)?.size ?? 0) === count && (this.digests.get(key) ?? 0) === digest;
+    const g = this.byGateway.get(`${partition}|${gateway}`);
+    return (g?.conns.size ?? 0) === count && (g?.digest ?? 0) === digest;
   }
 
   /**
@@ -171,7 +175,7 @@ export class PresenceServer {
     this.seen(partition, gateway, seenAt);
     const listed = new Map(conns.map((c) => [c.conn, c.user]));
     const touched = new Set<string>();
-    for (const [conn, user] of [...(this.byGateway.get(`${partition}|${gateway}`) ?? [])]) {
+    for (const [conn, user] of [...(this.byGateway.get(`${partition}|${gateway}`)?.conns ?? [])]) {
       const s = this.users.get(user);
       const c = s?.conns.get(conn);
       if (s && c && c.at <= takenAt && !listed.has(conn)) {
@@ -213,7 +217,6 @@ export class PresenceServer {
         // The roll call re-marked it as seen: it is gone, not fresh.
         gateways.delete(gateway);
         this.byGateway.delete(`${partition}|${gateway}`);
-        this.digests.delete(`${partition}|${gateway}`);
       }
     }
     return out;
@@ -259,11 +262,7 @@ export class PresenceServer {
   /** Forgets a partition that moved away (or must be rebuilt). */
   dropPartition(partition: number): void {
     for (const [user, s] of this.users) if (s.partition === partition) this.users.delete(user);
-    for (const key of [...this.byGateway.keys()]) {
-      if (!key.startsWith(`${partition}|`)) continue;
-      this.byGateway.delete(key);
-      this.digests.delete(key);
-    }
+    for (const key of [...this.byGateway.keys()]) if (key.startsWith(`${partition}|`)) this.byGateway.delete(key);
     this.gatewaySeen.delete(partition);
   }
 
