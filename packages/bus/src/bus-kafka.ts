@@ -3,6 +3,7 @@ import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consu
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
+import './kafkajs-read-committed.js';
 import { splitBySize, toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
