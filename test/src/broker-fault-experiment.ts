@@ -62,7 +62,7 @@ export interface BrokerFaultResult {
   /** Longest answer to any post, and to any refused one, in ms. */
   longestAnswerMs: number;
   longestRefusalMs: number;
-  /** Acked messages that did not reach some member exactly once and in order, or are missing from history. */
+  /** Acked messages that did not reach some member exactly once and in order, or are missing from history; posts delivered under two ts. */
   mismatches: string[];
   /**
    * Posts answered with a Slack error (a client would post again) that were delivered all the
@@ -136,6 +136,8 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
   const members: Member[] = users.map((u) => ({ token: u.token, ws: undefined, received: new Map(), closed: false }));
   /** Every delivered message's text, with its ts: a post refused with an error must not be among them. */
   const landed = new Map<string, string>();
+  /** Posts delivered under two ts: applied twice (or once from a transaction that was aborted). */
+  const appliedTwice = new Set<string>();
   const lastTs = (m: Member) => Object.fromEntries([...m.received].flatMap(([ch, list]) => (list.length ? [[ch, list[list.length - 1]!]] : [])));
   const open = (m: Member, url: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -151,6 +153,8 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
           const list = m.received.get(e.channel) ?? [];
           list.push(e.ts as string);
           m.received.set(e.channel, list);
+          const before = landed.get(e.text as string);
+          if (before !== undefined && before !== e.ts) appliedTwice.add(`"${e.text}" delivered as ${before} and ${e.ts}`);
           landed.set(e.text as string, e.ts as string);
         }
       });
@@ -261,6 +265,7 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
     const missing = list.filter((ts) => !history.has(ts));
     if (missing.length) mismatches.push(`${missing.length} acked messages of ${channel} are not in history`);
   }
+  for (const twice of appliedTwice) mismatches.push(`applied twice: ${twice}`);
   // Network failures and non-JSON answers leave a post's outcome open; a Slack error does not.
   const refusedButDelivered: string[] = [];
   for (const [text, ts] of landed) {
