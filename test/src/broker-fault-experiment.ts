@@ -136,8 +136,8 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
   const members: Member[] = users.map((u) => ({ token: u.token, ws: undefined, received: new Map(), closed: false }));
   /** Every delivered message's text, with its ts: a post refused with an error must not be among them. */
   const landed = new Map<string, string>();
-  /** Posts delivered under two ts: applied twice (or once from a transaction that was aborted). */
-  const appliedTwice = new Set<string>();
+  /** Every ts each text was delivered under: more than one is a post applied twice (or once from an aborted transaction). */
+  const tsOfText = new Map<string, Set<string>>();
   const lastTs = (m: Member) => Object.fromEntries([...m.received].flatMap(([ch, list]) => (list.length ? [[ch, list[list.length - 1]!]] : [])));
   const open = (m: Member, url: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -153,9 +153,9 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
           const list = m.received.get(e.channel) ?? [];
           list.push(e.ts as string);
           m.received.set(e.channel, list);
-          const before = landed.get(e.text as string);
-          if (before !== undefined && before !== e.ts) appliedTwice.add(`"${e.text}" delivered as ${before} and ${e.ts}`);
           landed.set(e.text as string, e.ts as string);
+          const seen = tsOfText.get(e.text as string) ?? new Set<string>();
+          tsOfText.set(e.text as string, seen.add(e.ts as string));
         }
       });
       ws.on('error', (err) => {
@@ -265,7 +265,7 @@ export async function runBrokerFault(o: BrokerFaultOptions): Promise<BrokerFault
     const missing = list.filter((ts) => !history.has(ts));
     if (missing.length) mismatches.push(`${missing.length} acked messages of ${channel} are not in history`);
   }
-  for (const twice of appliedTwice) mismatches.push(`applied twice: ${twice}`);
+  for (const [text, all] of tsOfText) if (all.size > 1) mismatches.push(`applied twice: "${text}" delivered as ${[...all].join(' and ')}`);
   // Network failures and non-JSON answers leave a post's outcome open; a Slack error does not.
   const refusedButDelivered: string[] = [];
   for (const [text, ts] of landed) {

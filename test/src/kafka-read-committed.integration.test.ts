@@ -76,20 +76,27 @@ describe('read_committed consumers on a real broker', { timeout: 180_000 }, () =
         }
       },
     });
-    await Promise.race([reached, new Promise((_, reject) => setTimeout(() => reject(new Error(`${last} not read in 30 s; read ${seen.join(' ')}`)), 30_000))]);
-    await sub.stop();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([reached, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${last} not read in 30 s; read ${seen.join(' ')}`)), 30_000)))]);
+    } finally {
+      clearTimeout(timer);
+      await sub.stop();
+    }
     return seen;
   }
 
   test('transactions aborted in the other order than they began are not delivered', async () => {
     const t = await topicWith('aborted-out-of-order');
-    await t.send('committed-0');
+    await t.send('committed-0'); // offset 0
     const first = await t.transaction('first');
-    await first.send('aborted-first-a');
+    await first.send('aborted-first-a'); // 1
     const second = await t.transaction('second');
-    await second.send('aborted-second-a');
-    await first.send('aborted-first-b');
-    // The second's abort marker is written first, so the broker lists it first.
+    await second.send('aborted-second-a'); // 2
+    await first.send('aborted-first-b'); // 3
+    // The second is aborted first, so the broker lists its transaction before the first's
+    // (its index is in abort order). kafkajs's own filter leaking on this shape is pinned by
+    // packages/bus/src/kafkajs-read-committed.test.ts.
     await second.abort();
     await first.abort();
     await t.send('committed-1');
