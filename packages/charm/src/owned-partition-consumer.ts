@@ -79,7 +79,11 @@ export class OwnedPartitionConsumer {
       onAssignment: (a, writer, member) => this.ownership.assign(a[o.inputTopic] ?? [], writer, member),
       handleBatch: (batch) => this.handleBatch(batch),
       committedFloor: (p) => this.ownership.resumeOffset(p),
-      onCommitted: (batch) => o.onCommitted?.(batch),
+      onCommitted: (batch) => {
+        const last = batch.records[batch.records.length - 1];
+        if (last) this.ownership.committed(batch.partition, BigInt(last.offset) + 1n);
+        o.onCommitted?.(batch);
+      },
       onAborted: (batch, err) => {
         o.onAborted?.(batch, err);
         this.ownership.lose(batch.partition);

@@ -165,12 +165,34 @@ test('commands the previous owner committed after the consumer read its position
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 1, 2)).map((r) => r.offset), [], 'a batch wholly below the offset is left out');
   assert.equal(s.ownership.resumeOffset(0), 5n, 'and its commit must not take the group back below 5');
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 3, 4)).map((r) => r.offset), ['5', '6'], 'offsets 3 and 4 were applied by the old owner');
-  assert.equal(s.ownership.resumeOffset(0), undefined, 'passed: no floor any more');
+  assert.equal(s.ownership.resumeOffset(0), 5n, 'the floor stays while the partition is owned');
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 7, 2)).map((r) => r.offset), ['7', '8']);
   assert.deepEqual(s.ownership.unapplied(1, batch(1, 0, 2)).map((r) => r.offset), ['0', '1'], 'no committed offset: everything is served');
   // A partition rebuilt again reads the group's offsets again.
   s.ownership.lose(0);
   assert.deepEqual(s.ownership.unapplied(0, batch(0, 0, 1)).map((r) => r.offset), ['0']);
+});
+
+test('commands this member committed are not served again when a rebalance leaves the partition here', async () => {
+  const s = await setup();
+  await s.rebuilt([0, 1]);
+  const batch = (partition: number, from: number, n: number): InRecord[] =>
+    Array.from({ length: n }, (_, i) => ({ topic: 'in', partition, offset: String(from + i), key: 'k', value: `cmd ${from + i}`, timestamp: 0, context: ROOT_CONTEXT }));
+  assert.deepEqual(s.ownership.unapplied(0, batch(0, 0, 3)).map((r) => r.offset), ['0', '1', '2']);
+  s.ownership.committed(0, 3n);
+  // A rebalance keeps partition 0 here (same member, no rebuild); kafkajs read the group's
+  // offset before the commit above was visible and hands offsets 1-4 again.
+  s.ownership.assign([0, 1], s.writer, 'member-a');
+  assert.equal(s.ownership.serves(0), true, 'kept: not rebuilt');
+  assert.deepEqual(s.ownership.unapplied(0, batch(0, 1, 4)).map((r) => r.offset), ['3', '4']);
+  assert.equal(s.ownership.resumeOffset(0), 3n, 'and the batch\'s commit must not take the group back below 3');
+  // Commits never lower the floor; a partition lost forgets it.
+  s.ownership.committed(0, 2n);
+  assert.equal(s.ownership.resumeOffset(0), 3n);
+  s.ownership.lose(0);
+  assert.equal(s.ownership.resumeOffset(0), undefined);
+  s.ownership.committed(0, 9n);
+  assert.equal(s.ownership.resumeOffset(0), undefined, 'not owned: nothing kept');
 });
 
 test('ready() waits for an assignment that arrives while it waits, not only the one it began with', async () => {

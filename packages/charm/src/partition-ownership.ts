@@ -73,9 +73,13 @@ export class PartitionOwnership {
   /** Counts assignments: a rebuild begun for an older one must not settle the current one's partitions. */
   private generation = 0;
   /**
-   * Per rebuilt partition, the group's committed offset read after the fence: the consumer's
-   * position was read when the group assigned, before the fence, and a previous owner's last
-   * transaction may have committed in between. Its commands are not served twice.
+   * Per owned partition, the offset below which every command is known committed: after a
+   * rebuild, the group's committed offset read after the fence (the consumer's position was
+   * read when the group assigned, before the fence, and a previous owner's last transaction
+   * may have committed in between); then raised by each of this member's own commits (after a
+   * rebalance that leaves a partition here, kafkajs reads the group's offset again, and may
+   * read it before this member's last transactional commit is visible). Those commands are
+   * never served twice.
    */
   private readonly resumeAt = new Map<number, bigint>();
   /** Recent rebuilds, newest last. */
@@ -128,25 +132,32 @@ export class PartitionOwnership {
     this.resumeAt.delete(partition);
   }
 
-  /** The group's committed offset read after the fence, while the consumer has not passed it. */
+  /** The offset below which a partition's commands are known committed (see {@link unapplied}). */
   resumeOffset(partition: number): bigint | undefined {
     return this.resumeAt.get(partition);
   }
 
+  /** This member committed a partition's commands below `next`. */
+  committed(partition: number, next: bigint): void {
+    if (!this.owned.has(partition)) return;
+    const at = this.resumeAt.get(partition);
+    if (at === undefined || next > at) this.resumeAt.set(partition, next);
+  }
+
   /**
-   * The records of a batch that the partition's previous owner had not already committed.
-   * Found in CI: a post applied twice, under two ts, across a takeover, because the old owner's
-   * commit landed between the new owner's offset fetch and its fence (kafkajs has no KIP-447
-   * generation fencing of offset commits).
+   * The records of a batch not already committed, by the partition's previous owner or by
+   * this member. Found in CI: a post applied twice, under two ts, across a takeover, because
+   * the old owner's commit landed between the new owner's offset fetch and its fence (kafkajs
+   * has no KIP-447 generation fencing of offset commits). Found killing a broker: a post
+   * applied twice by the same server, across a rebalance that left the partition with it,
+   * because kafkajs read the group's offset before that server's last commit was visible (it
+   * cannot ask for stable offsets, KIP-447's `require_stable`).
    */
   unapplied(partition: number, records: InRecord[]): InRecord[] {
     const resume = this.resumeAt.get(partition);
-    if (resume === undefined || records.length === 0) return records;
+    if (resume === undefined || records.length === 0 || BigInt(records[0]!.offset) >= resume) return records;
     const kept = records.filter((r) => BigInt(r.offset) >= resume);
-    if (kept.length < records.length) {
-      this.o.log.warn('skipped commands the previous owner had committed', { partition, skipped: records.length - kept.length, resumeAt: resume.toString() });
-    }
-    if (BigInt(records[records.length - 1]!.offset) + 1n >= resume) this.resumeAt.delete(partition);
+    this.o.log.warn('skipped commands already committed', { partition, skipped: records.length - kept.length, resumeAt: resume.toString() });
     return kept;
   }
 
