@@ -265,9 +265,13 @@ export class PartitionOwnership {
       }
       for (const p of partitions) {
         this.pending.delete(p);
+        // The group's offset read after the fence, or a commit of this member's that ended
+        // during the rebuild, whichever is further.
         const at = resume.get(p);
-        if (at === undefined) this.resumeAt.delete(p);
-        else this.resumeAt.set(p, BigInt(at));
+        const raised = this.resumeAt.get(p);
+        if (at === undefined) {
+          if (raised === undefined) this.resumeAt.delete(p);
+        } else this.resumeAt.set(p, raised !== undefined && raised > BigInt(at) ? raised : BigInt(at));
       }
       const rebuilt: Rebuilt = { partitions, assignedAt, rebuiltAt: Date.now(), replayed };
       this.history.push(rebuilt);

@@ -130,8 +130,7 @@ export type SubsRecord = z.infer<typeof SubsRecord>;
 
 // ---------------------------------------------------------------- rtm.inbox.<instance>
 /** An event for the local members of a channel. */
-/** `prev_ts`, on a new message: the channel's `ts` before it, so a gateway can tell it missed one. */
-export const DeliverRecord = z.object({ type: z.literal('deliver'), channel: z.string(), event: z.looseObject({ type: z.string() }), prev_ts: z.string().optional() });
+export const DeliverRecord = z.object({ type: z.literal('deliver'), channel: z.string(), event: z.looseObject({ type: z.string() }) });
 /** The answer to a request. */
 export const ReplyRecord = z.union([
   z.object({ type: z.literal('reply'), corr: z.string(), ok: z.literal(true), result: z.unknown() }),

@@ -27,19 +27,6 @@ test('a post is logged, replied to, and fanned out once per subscribed gateway',
   assert.equal(r.result.ts, ts);
 });
 
-test('a new message\'s deliveries carry the channel\'s previous ts (none for its first), so a gateway can tell it missed one', () => {
-  const cs = server();
-  cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a' }, 0, ROOT_CONTEXT);
-  const delivered = (out: Array<{ topic: string; value: unknown }>) => out.find((r) => r.topic === 'rtm.inbox.gw-a')!.value as { prev_ts?: string; event: { ts: string } };
-  const first = cs.handle(post('C1', 'one'), 0, ROOT_CONTEXT);
-  assert.equal(delivered(first.out).prev_ts, undefined);
-  const second = cs.handle(post('C1', 'two'), 0, ROOT_CONTEXT);
-  assert.equal(delivered(second.out).prev_ts, first.ts);
-  assert.equal(delivered(second.out).event.ts, second.ts);
-  const typing = cs.handle({ type: 'typing', channel: 'C1', user: 'U2' }, 0, ROOT_CONTEXT);
-  assert.equal(delivered(typing.out).prev_ts, undefined, 'only new messages are in the ts chain');
-});
-
 test('an unsubscribed gateway gets nothing more, and the subscription is tombstoned', () => {
   const cs = server();
   cs.handle({ type: 'subscribe', channel: 'C1', gateway: 'gw-a', inbox: 'rtm.inbox.gw-a' }, 0, ROOT_CONTEXT);

@@ -113,7 +113,6 @@ export class ChannelServer {
 
   private post(cmd: Command<'post'>, partition: number, context: Context, acceptedAt: string | undefined): Handled {
     const s = this.state(cmd.channel, partition);
-    const prevTs = this.sequencer.lastTs(cmd.channel);
     const ts = this.sequencer.next(cmd.channel, partition);
     const message: MessageEvent = { type: 'message', channel: cmd.channel, user: cmd.user, text: cmd.text, ts, team: cmd.team };
     if (cmd.client_msg_id) message.client_msg_id = cmd.client_msg_id;
@@ -128,7 +127,7 @@ export class ChannelServer {
       ts,
       out: [
         { topic: TOPICS.channelLog.name, key: cmd.channel, partition, value: log, context },
-        ...this.fanOut(s, cmd.channel, message, context, headers, prevTs),
+        ...this.fanOut(s, cmd.channel, message, context, headers),
         ok(cmd.reply, { ts, channel: cmd.channel, message }, context),
       ],
     };
@@ -281,15 +280,11 @@ export class ChannelServer {
     return { out: [replyRecord(address, { ok: false, error }, context)], refused: error };
   }
 
-  /**
-   * One delivery per subscribed gateway, never one per gateway in the cluster. A new message
-   * carries the channel's previous `ts`: a gateway that has not seen that one missed a delivery.
-   */
-  private fanOut(s: ChannelState, channel: string, event: { type: string; [k: string]: unknown }, context: Context, headers?: Record<string, string>, prevTs?: string): OutRecord[] {
+  /** One delivery per subscribed gateway, never one per gateway in the cluster. */
+  private fanOut(s: ChannelState, channel: string, event: { type: string; [k: string]: unknown }, context: Context, headers?: Record<string, string>): OutRecord[] {
     this.counters.deliveries += s.subscribers.size;
-    const value = prevTs === undefined ? { type: 'deliver', channel, event } : { type: 'deliver', channel, event, prev_ts: prevTs };
     return [...s.subscribers.values()].map((inbox) => {
-      const delivery: OutRecord = { topic: inbox, key: channel, value, context };
+      const delivery: OutRecord = { topic: inbox, key: channel, value: { type: 'deliver', channel, event }, context };
       if (headers) delivery.headers = headers;
       return delivery;
     });

@@ -131,19 +131,6 @@ export class CatchUp {
     else this.pushEvent(s, channel, event, timing, frame);
   }
 
-  /**
-   * A message after a gap in the channel's deliveries: the session catches up from the
-   * owner's history since the last message it has, and this one (with whatever arrives
-   * meanwhile) follows. A session already catching up on the channel just queues it.
-   */
-  refill(s: Session, channel: string, event: Event, timing?: DeliveryTiming): void {
-    const pos = this.positionOf(s);
-    const held = pos.held.get(channel);
-    if (held) return void held.push({ event, timing });
-    pos.held.set(channel, [{ event, timing }]);
-    void this.release(s, channel, pos.lastTs.get(channel));
-  }
-
   /** Per channel the session receives, the last `ts` it has: where a next gateway resumes it. */
   resumePoints(s: Session): Record<string, string> {
     const since: Record<string, string> = {};

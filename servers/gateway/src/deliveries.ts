@@ -1,10 +1,9 @@
 import { SpanKind, trace } from '@opentelemetry/api';
-import { compareTs, type DeliverRecord } from '@rtm/protocol';
+import type { DeliverRecord } from '@rtm/protocol';
 import { processAttributes, type InRecord } from '@rtm/bus';
 import type { CatchUp } from './catch-up.js';
 import type { ChannelMembership } from './channel-membership.js';
-import type { Logger } from '@rtm/runtime';
-import { countDelivery, countDeliveryGap, messageReceived } from './gateway-metrics.js';
+import { countDelivery, messageReceived } from './gateway-metrics.js';
 import type { Event, RecentEvents } from './recent-events.js';
 import type { SessionTable } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -28,13 +27,11 @@ export interface DeliveriesOptions {
   recent: RecentEvents;
   catchUp: CatchUp;
   membership: ChannelMembership;
-  log: Logger;
 }
 
 /** Hands each delivery from a channel server to the local members of its channel. */
 export class Deliveries {
   private deliveries = 0;
-  private gaps = 0;
 
   constructor(private readonly o: DeliveriesOptions) {}
 
@@ -45,7 +42,6 @@ export class Deliveries {
     const channel = record.channel;
     const event = record.event as Event;
     const received = tracer.startSpan('gateway.receive', { kind: SpanKind.CONSUMER, attributes: receiveAttributes(raw, channel, event) }, raw.context);
-    const gap = this.missedBefore(record);
     // Only messages are timed hop by hop; typing and membership events are not on that path.
     if (event.type === 'message' && typeof event.ts === 'string') this.o.recent.remember(channel, event);
     if (event.type === 'member_joined_channel' || event.type === 'member_left_channel') this.applyMembershipEvent(channel, event);
@@ -59,35 +55,14 @@ export class Deliveries {
       const skipUser = event.type === 'user_typing' || event.type === 'member_joined_channel' ? (event.user as string) : undefined;
       // Encoded once for every local member, not once per socket.
       const frame = JSON.stringify(event);
-      for (const s of set) {
-        if (s.user === skipUser) continue;
-        if (gap) this.o.catchUp.refill(s, channel, event, timing);
-        else this.o.catchUp.offer(s, channel, event, timing, frame);
-      }
+      for (const s of set) if (s.user !== skipUser) this.o.catchUp.offer(s, channel, event, timing, frame);
       span.end();
     }
     received.end();
   }
 
   stats(): Record<string, number> {
-    return { deliveries: this.deliveries, gaps: this.gaps };
-  }
-
-  /**
-   * Whether a new message says the channel had one after the newest this gateway has: a
-   * delivery was missed (it must not be; seen once after a broker was killed). The recent
-   * events restart at the message before it, so no client catches up from a window with a
-   * hole, and the caller catches every local member up from the owner's history.
-   */
-  private missedBefore(record: DeliverRecord): boolean {
-    const latest = record.prev_ts === undefined ? undefined : this.o.recent.latest(record.channel);
-    if (latest === undefined || compareTs(record.prev_ts!, latest) <= 0) return false;
-    this.gaps++;
-    countDeliveryGap();
-    this.o.log.warn('delivery gap: a message before this one never arrived; catching up from the owner', { channel: record.channel, have: latest, prev_ts: record.prev_ts, ts: record.event.ts });
-    this.o.recent.drop(record.channel);
-    this.o.recent.open(record.channel, record.prev_ts!);
-    return true;
+    return { deliveries: this.deliveries };
   }
 
   /**

@@ -8,7 +8,6 @@ import { acceptedAt, counter, gauge, latencyHistogram, observedGauge, preciseNow
 // import time is safe; the observed ones are registered by the first Gateway built.
 
 const deliveriesReceived = counter('rtm.deliveries.received', "Delivery records read from this gateway's inbox", '{delivery}');
-const deliveryGaps = counter('rtm.gateway.delivery_gaps', 'New messages whose previous message never reached this gateway (each caught up from the owner)', '{gap}');
 /** Sessions open here: up at open, down at close. */
 export const connections = gauge('rtm.gateway.connections', 'Client sessions open on this gateway', '{connection}');
 /** Clients closed because they could not read fast enough. */
@@ -50,11 +49,6 @@ export const TIMED_WRITES_PER_DELIVERY = 64;
 /** Counts a delivery record read from the inbox. */
 export function countDelivery(): void {
   deliveriesReceived.add(1);
-}
-
-/** Counts a gap in a channel's deliveries (a message this gateway never received). */
-export function countDeliveryGap(): void {
-  deliveryGaps.add(1);
 }
 
 /**

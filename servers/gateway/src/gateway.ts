@@ -78,7 +78,7 @@ export class Gateway {
     const presenceWatch = (this.presenceWatch = new PresenceWatch({ gatewayId, inbox, sessions, presence: o.presence, directory, directorySync, clock }));
     const reports = (this.reports = new ConnectionReports({ gatewayId, inbox, sessions, bus: o.bus, presence: o.presence, clock, log }));
     const membership = new ChannelMembership({ sessions, subscriptions, catchUp, directory, log });
-    this.deliveries = new Deliveries({ sessions, subscriptions, recent, catchUp, membership, log });
+    this.deliveries = new Deliveries({ sessions, subscriptions, recent, catchUp, membership });
     this.directoryEvents = new DirectoryEvents({ sessions, subscriptions, membership });
     this.frames = new FrameDispatch({ sessions, link: o.link, presence: o.presence, presenceWatch, directory, directorySync, postLimits, log });
     this.migration = this.handoffs = new Migration({ sessions, subscriptions, catchUp, presenceWatch, reports });
