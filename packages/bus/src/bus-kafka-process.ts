@@ -1,7 +1,7 @@
 import { context, type Context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner, Transaction } from 'kafkajs';
 import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
-import { toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { assertAllWritten, toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { PartitionProducers } from './bus-kafka-transactions.js';
 import { ProcessMetrics, consumerLag, observeConsumerLag } from './bus-metrics.js';
 import { startTransactionSpan, traceTransactionalSend } from './bus-tracing.js';
@@ -25,7 +25,8 @@ async function sendInTransaction(tx: Transaction, parent: Context | undefined, r
   if (records.length === 0) return;
   const end = traceTransactionalSend(parent, records);
   try {
-    await tx.sendBatch({ topicMessages: toTopicMessages(records) });
+    const topicMessages = toTopicMessages(records);
+    assertAllWritten(topicMessages, await tx.sendBatch({ topicMessages }));
   } catch (err) {
     end(err);
     throw err;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitBySize, toTopicMessages } from './bus-kafka-records.js';
+import { assertAllWritten, splitBySize, toTopicMessages } from './bus-kafka-records.js';
 
 const record = (topic: string, i: number, size: number) => ({ topic, key: `k${i}`, value: { pad: 'x'.repeat(size) } });
 
@@ -24,4 +24,27 @@ test('a bulk write is split into requests under the limit, nothing lost or reord
 test('a record larger than the limit goes alone', () => {
   const parts = splitBySize(toTopicMessages([record('a', 1, 10), record('a', 2, 5_000), record('a', 3, 10)]), 1_000);
   assert.deepEqual(parts.map((p) => p.flatMap((t) => t.messages.map((m) => m.key))), [['k1'], ['k2'], ['k3']]);
+});
+
+test('a send whose answer leaves out a partition its records went to fails (kafkajs skipped it on a retry)', () => {
+  const sent = toTopicMessages([
+    { topic: 'rtm.channel.log', key: 'C1', partition: 3, value: { n: 1 } },
+    { topic: 'rtm.inbox.gw-1', key: 'C1', value: { n: 2 } },
+    { topic: 'rtm.inbox.admin-1', key: 'corr', value: { n: 3 } },
+    { topic: 'rtm.directory', key: 'T1/U1', value: { n: 4 } },
+  ]);
+  const all = [
+    { topicName: 'rtm.channel.log', partition: 3 },
+    { topicName: 'rtm.inbox.gw-1', partition: 0 },
+    { topicName: 'rtm.inbox.admin-1', partition: 0 },
+    { topicName: 'rtm.directory', partition: 0 },
+  ];
+  assertAllWritten(sent, all);
+  // The log partition's leader was lost and its records never sent: the answer has no entry.
+  assert.throws(() => assertAllWritten(sent, all.slice(1)), /without writing rtm\.channel\.log\/3/);
+  assert.throws(() => assertAllWritten(sent, all.filter((a) => a.topicName !== 'rtm.inbox.gw-1')), /rtm\.inbox\.gw-1\/0/);
+  // A record keyed to a partition kafkajs picks is checked by its topic.
+  const keyed = toTopicMessages([{ topic: 'rtm.channel.in', key: 'C1', value: {} }]);
+  assertAllWritten(keyed, [{ topicName: 'rtm.channel.in', partition: 17 }]);
+  assert.throws(() => assertAllWritten(keyed, []), /without writing rtm\.channel\.in/);
 });

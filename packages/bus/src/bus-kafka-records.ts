@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, propagation, type Context } from '@opentelemetry/api';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { InRecord, OutRecord } from './bus.js';
+import { TOPICS } from './topics.js';
 
 /** Records as kafkajs sends them: grouped by topic, JSON values, trace context in the headers. */
 export function toTopicMessages(records: OutRecord[]) {
@@ -50,6 +51,33 @@ export function splitBySize(topicMessages: TopicMessages, maxBytes = MAX_REQUEST
   }
   if (size > 0) requests.push([...current].map(([t, list]) => ({ topic: t, messages: list })));
   return requests;
+}
+
+/** Topics of one partition: a record sent there without a partition goes to partition 0. */
+const SINGLE_PARTITION_TOPICS = new Set<string>(Object.values(TOPICS).filter((t) => t.partitions === 1 && t !== TOPICS.inbox).map((t) => t.name));
+const onePartition = (topic: string) => topic.startsWith(TOPICS.inbox.name) || SINGLE_PARTITION_TOPICS.has(topic);
+
+/**
+ * Throws unless kafkajs's answer to a send names every partition its records went to.
+ * kafkajs 2.2 keeps a send's answers per broker and, after a failure, retries only the
+ * brokers that have not answered: when a lost leader's partitions moved to a broker that had
+ * answered for others, their records were never sent and the send resolved all the same, so
+ * a transaction committed without them (acked posts missing from the log, or from a gateway's
+ * inbox, after a broker was killed). The answer then lacks those partitions: failing the send
+ * aborts the transaction instead. Records keyed to a partition kafkajs chooses are checked by
+ * topic only.
+ */
+export function assertAllWritten(topicMessages: TopicMessages, answers: Array<{ topicName: string; partition: number }>): void {
+  const written = new Set(answers.map((a) => `${a.topicName}/${a.partition}`));
+  const topics = new Set(answers.map((a) => a.topicName));
+  const missing = new Set<string>();
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) {
+      const partition = m.partition ?? (onePartition(topic) ? 0 : undefined);
+      if (partition === undefined ? !topics.has(topic) : !written.has(`${topic}/${partition}`)) missing.add(partition === undefined ? topic : `${topic}/${partition}`);
+    }
+  }
+  if (missing.size > 0) throw Object.assign(new Error(`kafkajs answered a send without writing ${[...missing].join(', ')} (its retry after a leader change skipped them)`), { retriable: true });
 }
 
 /** A fetched message as an {@link InRecord}; a value that is not JSON becomes `__undecodable__`. */

@@ -4,7 +4,7 @@ import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptio
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
 import './kafkajs-read-committed.js';
-import { splitBySize, toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { assertAllWritten, splitBySize, toInRecord, toTopicMessages } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
@@ -126,7 +126,7 @@ export class KafkaBus implements Bus {
     this.outgoing = undefined;
     const send = async (records: OutRecord[]) => {
       const producer = await this.plainProducer();
-      for (const topicMessages of splitBySize(toTopicMessages(records))) await producer.sendBatch({ topicMessages });
+      for (const topicMessages of splitBySize(toTopicMessages(records))) assertAllWritten(topicMessages, await producer.sendBatch({ topicMessages }));
     };
     try {
       await send(calls.flatMap((c) => c.records));
