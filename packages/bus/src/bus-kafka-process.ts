@@ -1,7 +1,7 @@
 import { context, type Context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner, Transaction } from 'kafkajs';
 import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
-import { assertAllWritten, toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { notWritten, toInRecord, toTopicMessages, unwritten } from './bus-kafka-records.js';
 import { PartitionProducers } from './bus-kafka-transactions.js';
 import { ProcessMetrics, consumerLag, observeConsumerLag } from './bus-metrics.js';
 import { startTransactionSpan, traceTransactionalSend } from './bus-tracing.js';
@@ -26,7 +26,9 @@ async function sendInTransaction(tx: Transaction, parent: Context | undefined, r
   const end = traceTransactionalSend(parent, records);
   try {
     const topicMessages = toTopicMessages(records);
-    assertAllWritten(topicMessages, await tx.sendBatch({ topicMessages }));
+    // In a transaction, records kafkajs skipped cannot be sent again in order: abort instead.
+    const left = unwritten(topicMessages, await tx.sendBatch({ topicMessages }));
+    if (left.length > 0) throw notWritten(left);
   } catch (err) {
     end(err);
     throw err;

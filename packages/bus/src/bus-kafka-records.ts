@@ -58,26 +58,32 @@ const SINGLE_PARTITION_TOPICS = new Set<string>(Object.values(TOPICS).filter((t)
 const onePartition = (topic: string) => topic.startsWith(TOPICS.inbox.name) || SINGLE_PARTITION_TOPICS.has(topic);
 
 /**
- * Throws unless kafkajs's answer to a send names every partition its records went to.
+ * The records of a send whose partitions kafkajs's answer does not name: never written.
  * kafkajs 2.2 keeps a send's answers per broker and, after a failure, retries only the
  * brokers that have not answered: when a lost leader's partitions moved to a broker that had
  * answered for others, their records were never sent and the send resolved all the same, so
  * a transaction committed without them (acked posts missing from the log, or from a gateway's
- * inbox, after a broker was killed). The answer then lacks those partitions: failing the send
- * aborts the transaction instead. Records keyed to a partition kafkajs chooses are checked by
- * topic only.
+ * inbox, after a broker was killed). Records keyed to a partition kafkajs chooses are
+ * checked by topic only.
  */
-export function assertAllWritten(topicMessages: TopicMessages, answers: Array<{ topicName: string; partition: number }>): void {
+export function unwritten(topicMessages: TopicMessages, answers: Array<{ topicName: string; partition: number }>): TopicMessages {
   const written = new Set(answers.map((a) => `${a.topicName}/${a.partition}`));
   const topics = new Set(answers.map((a) => a.topicName));
-  const missing = new Set<string>();
+  const left: TopicMessages = [];
   for (const { topic, messages } of topicMessages) {
-    for (const m of messages) {
+    const lost = messages.filter((m) => {
       const partition = m.partition ?? (onePartition(topic) ? 0 : undefined);
-      if (partition === undefined ? !topics.has(topic) : !written.has(`${topic}/${partition}`)) missing.add(partition === undefined ? topic : `${topic}/${partition}`);
-    }
+      return partition === undefined ? !topics.has(topic) : !written.has(`${topic}/${partition}`);
+    });
+    if (lost.length > 0) left.push({ topic, messages: lost });
   }
-  if (missing.size > 0) throw Object.assign(new Error(`kafkajs answered a send without writing ${[...missing].join(', ')} (its retry after a leader change skipped them)`), { retriable: true });
+  return left;
+}
+
+/** The error of a send kafkajs answered without writing `left`. */
+export function notWritten(left: TopicMessages): Error {
+  const where = left.flatMap(({ topic, messages }) => [...new Set(messages.map((m) => (m.partition === undefined ? topic : `${topic}/${m.partition}`)))]);
+  return Object.assign(new Error(`kafkajs answered a send without writing ${where.join(', ')} (its retry after a leader change skipped them)`), { retriable: true });
 }
 
 /** A fetched message as an {@link InRecord}; a value that is not JSON becomes `__undecodable__`. */

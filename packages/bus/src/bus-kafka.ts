@@ -4,11 +4,14 @@ import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptio
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
 import './kafkajs-read-committed.js';
-import { assertAllWritten, splitBySize, toInRecord, toTopicMessages } from './bus-kafka-records.js';
+import { notWritten, splitBySize, toInRecord, toTopicMessages, unwritten } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
 import type { KafkaClientSettings } from './kafka-client-settings.js';
+
+/** Sends again of records kafkajs answered for without writing them, before a publish fails. */
+const UNWRITTEN_RESENDS = 3;
 
 /** Settings of {@link KafkaBus}. */
 export interface KafkaBusOptions extends KafkaClientSettings {
@@ -126,7 +129,15 @@ export class KafkaBus implements Bus {
     this.outgoing = undefined;
     const send = async (records: OutRecord[]) => {
       const producer = await this.plainProducer();
-      for (const topicMessages of splitBySize(toTopicMessages(records))) assertAllWritten(topicMessages, await producer.sendBatch({ topicMessages }));
+      for (const request of splitBySize(toTopicMessages(records))) {
+        // Records kafkajs skipped were never sent: send those again (never the others, which
+        // would then be written twice), a few times, then fail.
+        let left = request;
+        for (let attempt = 0; left.length > 0; attempt++) {
+          if (attempt === UNWRITTEN_RESENDS) throw notWritten(left);
+          left = unwritten(left, await producer.sendBatch({ topicMessages: left }));
+        }
+      }
     };
     try {
       await send(calls.flatMap((c) => c.records));
