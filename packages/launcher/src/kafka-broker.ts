@@ -91,6 +91,21 @@ export function brokerJitOptions(env: NodeJS.ProcessEnv = process.env): string[]
   return set === undefined ? ['-XX:TieredStopAtLevel=1'] : set.split(/\s+/).filter(Boolean);
 }
 
+/**
+ * Extra broker loggers from `RTM_KAFKA_LOGGERS` (`name=LEVEL,...`), for reading what a broker
+ * did in a fault: `org.apache.kafka.coordinator=INFO` shows group joins and expiries,
+ * `kafka.coordinator.transaction=INFO` transaction completions. Everything else stays at WARN.
+ */
+export function brokerLoggers(env: NodeJS.ProcessEnv = process.env): Array<[string, string]> {
+  const set = env.RTM_KAFKA_LOGGERS?.trim();
+  if (!set) return [];
+  return set.split(',').map((entry) => {
+    const m = /^\s*([\w.$-]+)\s*=\s*(TRACE|DEBUG|INFO|WARN|ERROR)\s*$/i.exec(entry);
+    if (!m) throw new Error(`RTM_KAFKA_LOGGERS: expected logger=LEVEL, not ${JSON.stringify(entry)}`);
+    return [m[1]!, m[2]!.toUpperCase()];
+  });
+}
+
 /** A fresh KRaft cluster id (22 characters of base64url). */
 export function newKafkaClusterId(): string {
   // A base64url id may start with '-', which the storage tool reads as an option.
@@ -158,6 +173,7 @@ export class KafkaBroker extends LocalServer {
         '    Root: { level: WARN, AppenderRef: [ { ref: STDOUT } ] }',
         '    Logger:',
         '      - { name: kafka.server.KafkaRaftServer, level: INFO }',
+        ...brokerLoggers().map(([name, level]) => `      - { name: ${name}, level: ${level} }`),
         '',
       ].join('\n'),
     );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brokerOverrides, replicationOf } from './kafka-broker.js';
+import { brokerLoggers, brokerOverrides, replicationOf } from './kafka-broker.js';
 import { KafkaCluster } from './kafka-cluster.js';
 import { defaultPorts } from './cluster-config.js';
 
@@ -44,4 +44,14 @@ test('a state folder keeps its cluster id, and refuses another number of brokers
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
+});
+
+test('RTM_KAFKA_LOGGERS names extra broker loggers, and a malformed entry is refused by name', () => {
+  assert.deepEqual(brokerLoggers({}), []);
+  assert.deepEqual(brokerLoggers({ RTM_KAFKA_LOGGERS: 'org.apache.kafka.coordinator=info, kafka.coordinator.transaction=DEBUG' }), [
+    ['org.apache.kafka.coordinator', 'INFO'],
+    ['kafka.coordinator.transaction', 'DEBUG'],
+  ]);
+  assert.throws(() => brokerLoggers({ RTM_KAFKA_LOGGERS: 'kafka.server=LOUD' }), /RTM_KAFKA_LOGGERS: expected logger=LEVEL/);
+  assert.throws(() => brokerLoggers({ RTM_KAFKA_LOGGERS: 'x: y}=INFO' }), /RTM_KAFKA_LOGGERS/);
 });
