@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import { KafkaFollower } from './bus-kafka-follower.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
 import './kafkajs-read-committed.js';
@@ -176,67 +177,11 @@ export class KafkaBus implements Bus {
   }
 
   async follow(options: FollowOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: `rtm-follow-${this.options.clientId}-${randomUUID()}`,
-      readUncommitted: false,
-      maxWaitTimeInMs: MAX_WAIT_MS,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-    });
-    // Where each partition's next record is. kafkajs restarts a consumer that lost its broker
-    // with a new group session, and a follower commits no offsets: without a seek it would
-    // start again at the end (skipping what was written while it was down: deliveries a
-    // gateway never pushed) or at the beginning (replaying everything).
-    const positions = new Map<string, { topic: string; partition: number; offset: string }>();
-    await consumer.connect();
-    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.from === 'beginning' });
-    // A follower from the end starts where each partition ends now: a rejoin before a
-    // partition's first batch goes back there rather than to a later end (at worst a record is
-    // read twice; a gateway never pushes a ts twice).
-    if (options.from === 'end') {
-      for (const topic of options.topics) for (const o of await this.offsets(topic)) positions.set(`${topic}/${o.partition}`, { topic, partition: o.partition, offset: o.high });
-    }
-
-    // Caught up means having read a barrier written to every partition after subscribing:
-    // offsets cannot tell, because a transaction's last offset is a control record that
-    // kafkajs never hands to eachBatch.
-    const barrierKey = `barrier:${randomUUID()}`;
-    const pending = new Set<string>();
-    let joined = false;
-    let markReady!: () => void;
-    const ready = new Promise<void>((r) => (markReady = r));
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joined = true;
-      for (const p of positions.values()) consumer.seek(p);
-    });
-    consumer.on(consumer.events.FETCH, () => {
-      if (joined && options.from === 'end') markReady();
-    });
-
-    // A follower's group is its own and new on every start: committing its offsets (kafkajs
-    // does after every batch by default) was one more request, awaited before the next
-    // fetch, on every delivery a gateway or an inbox receives.
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const records = batch.messages.map((m) => toInRecord(batch.topic, batch.partition, m));
-        await options.onRecords(records);
-        positions.set(`${batch.topic}/${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() });
-        if (pending.size > 0 && records.some((r) => r.key === barrierKey) && pending.delete(`${batch.topic}/${batch.partition}`) && pending.size === 0) markReady();
-      },
-    });
-    if (options.from === 'beginning') {
-      const barriers: OutRecord[] = [];
-      for (const topic of options.topics) {
-        for (const o of await this.offsets(topic)) {
-          pending.add(`${topic}/${o.partition}`);
-          barriers.push({ topic, key: barrierKey, partition: o.partition, value: null });
-        }
-      }
-      await this.publish(barriers);
-    }
-    await ready;
-    return this.track(consumer);
+    const follower = await KafkaFollower.start(
+      { kafka: this.kafka, clientId: this.options.clientId, publish: (records) => this.publish(records), offsets: (topic) => this.offsets(topic), log: this.options.log },
+      options,
+    );
+    return this.track(follower);
   }
 
   async process(options: ProcessOptions): Promise<Subscription> {
@@ -304,11 +249,11 @@ export class KafkaBus implements Bus {
     }
   }
 
-  private track(consumer: Consumer): Subscription {
+  private track(running: { stop(): Promise<void> } | Consumer): Subscription {
     const sub: Subscription = {
       stop: async () => {
         this.running.delete(sub);
-        await consumer.disconnect().catch(() => undefined);
+        await ('disconnect' in running ? running.disconnect() : running.stop()).catch(() => undefined);
       },
     };
     this.running.add(sub);
