@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin, type Consumer, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type Consumer, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
+import { AdminClients } from './bus-kafka-admin.js';
 import { KafkaFollower } from './bus-kafka-follower.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
@@ -29,7 +30,7 @@ const LEVEL_NAMES: Record<number, string> = { [logLevel.ERROR]: 'error', [logLev
 export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | undefined;
-  private adminClient: Promise<Admin> | undefined;
+  private readonly admins: AdminClients;
   private readonly running = new Set<Subscription>();
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -51,15 +52,7 @@ export class KafkaBus implements Bus {
           log(LEVEL_NAMES[level] ?? 'info', `kafkajs: ${message}`, extra);
         },
     });
-  }
-
-  private admin(): Promise<Admin> {
-    this.adminClient ??= (async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
-    return this.adminClient;
+    this.admins = new AdminClients(() => this.kafka.admin());
   }
 
   private plainProducer(): Promise<Producer> {
@@ -72,7 +65,7 @@ export class KafkaBus implements Bus {
   }
 
   async ensureTopics(topics: TopicDefinition[]): Promise<void> {
-    const admin = await this.admin();
+    const admin = await this.admins.get();
     // Several servers create topics at start; metadata lags creation briefly, so a retriable
     // error (or "already exists") is retried until every topic is listed.
     for (let attempt = 1; ; attempt++) {
@@ -150,28 +143,24 @@ export class KafkaBus implements Bus {
   }
 
   async offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
-    const admin = await this.admin();
-    return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+    return (await this.admins.call((admin) => admin.fetchTopicOffsets(topic))).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
   /** A group's committed offsets of some of a topic's partitions (none: left out). */
   async committedOffsets(groupId: string, topic: string, partitions: number[]): Promise<Map<number, string>> {
-    const admin = await this.admin();
-    const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const [found] = await this.admins.call((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
     const wanted = new Set(partitions);
     return new Map((found?.partitions ?? []).filter((p) => wanted.has(p.partition) && BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]));
   }
 
   /** Each partition's leader and in-sync replicas (broker node ids), from the cluster's metadata. */
   async replicas(topic: string): Promise<Array<{ partition: number; leader: number; isr: number[]; replicas: number[] }>> {
-    const admin = await this.admin();
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const { topics } = await this.admins.call((admin) => admin.fetchTopicMetadata({ topics: [topic] }));
     return (topics[0]?.partitions ?? []).map((p) => ({ partition: p.partitionId, leader: p.leader, isr: p.isr, replicas: p.replicas }));
   }
 
   async offsetForTime(topic: string, partition: number, timestampMs: number): Promise<string> {
-    const admin = await this.admin();
-    const found = (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).find((o) => o.partition === partition);
+    const found = (await this.admins.call((admin) => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs))).find((o) => o.partition === partition);
     if (found && found.offset !== '-1') return found.offset;
     return (await this.offsets(topic)).find((o) => o.partition === partition)?.high ?? '0';
   }
@@ -263,7 +252,7 @@ export class KafkaBus implements Bus {
   async close(): Promise<void> {
     await Promise.all([...this.running].map((s) => s.stop()));
     if (this.producer) await (await this.producer).disconnect().catch(() => undefined);
-    if (this.adminClient) await (await this.adminClient).disconnect().catch(() => undefined);
+    await this.admins.close();
   }
 }
 
