@@ -5,6 +5,8 @@ import { AdminClients } from './bus-kafka-admin.js';
 import { KafkaFollower } from './bus-kafka-follower.js';
 import { MAX_WAIT_MS, startProcess } from './bus-kafka-process.js';
 import './kafkajs-coordinator-cache.js';
+import './kafkajs-coordinator-moves.js';
+import './kafkajs-lost-broker-fetch.js';
 import './kafkajs-read-committed.js';
 import { notWritten, splitBySize, toInRecord, toTopicMessages, unwritten } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
