@@ -64,9 +64,12 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
     sessionTimeout: options.sessionTimeoutMs ?? 6_000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 500,
     rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 6_000, 5_000),
-    // A failed batch means its partition's in-memory state is suspect: restart and rejoin at
-    // once (the partition is then rebuilt) rather than retrying the same batch for seconds.
-    retry: { retries: 0, initialRetryTime: 100, restartOnFailure: async () => true },
+    // A batch that failed is never tried again on a suspect memory (see batchFailed). Errors
+    // of fetching, heartbeats and joins (a broker just lost, a coordinator moving) are retried
+    // in place for a few seconds while partitions get new leaders: a restart rejoins under a
+    // new member id, and every partition of every server is then rebuilt (measured killing a
+    // broker: at retries 0, six rebalances in five seconds, each with rebuilds fenced by the next).
+    retry: { retries: FETCH_RETRIES, initialRetryTime: 100, maxRetryTime: 300, restartOnFailure: async () => true },
     ...(options.assigner ? { partitionAssigners: [options.assigner as PartitionAssigner] } : {}),
   });
   await consumer.connect();
@@ -101,6 +104,20 @@ interface ProcessStep {
   metrics: ProcessMetrics;
 }
 
+/** In-place retries of the consumer's loop (fetches, heartbeats, joins); a failed batch is never retried. */
+export const FETCH_RETRIES = 20;
+
+/**
+ * The error a failed batch is thrown with. Not retriable to kafkajs's retrier, so the same
+ * batch is not handled again on a suspect memory; its cause is retriable, which is what
+ * kafkajs's crash handler reads to restart and rejoin the consumer (the partition is then
+ * rebuilt): a fenced or failed transaction must never leave the consumer stopped.
+ */
+export function batchFailed(err: unknown): Error {
+  const cause = Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
+  return Object.assign(new Error(cause.message), { retriable: false, cause });
+}
+
 /** One fetched batch: handled, then its outputs and offsets written all or nothing. */
 async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
   if (!isRunning() || isStale()) return;
@@ -115,8 +132,24 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
   };
   const span = s.transactional ? startTransactionSpan(s.options.groupId, batch.topic, batch.partition, handed.records) : undefined;
   const within = <T>(fn: () => Promise<T>): Promise<T> => (span ? context.with(span.context, fn) : fn());
+  // kafkajs heartbeats between fetches and batches only. A batch whose write waits on a lost
+  // broker (its partitions get new leaders about 2 s later) let the 1 s session of a channel
+  // server end: the group dropped every member so stuck (both, when the broker led a
+  // partition of each), and each came back under a new member id, rebuilding everything.
+  // A live process keeps its membership (beating a moved coordinator, kafkajs-coordinator-moves);
+  // a stuck write still ends at the transaction deadline.
+  let beating = false;
+  const beat = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void heartbeat()
+      .catch(() => undefined)
+      .finally(() => (beating = false));
+  }, s.options.heartbeatIntervalMs ?? 500);
+  let handled = false;
   try {
     const out = await within(() => s.options.handleBatch(handed, s.writer));
+    handled = true;
     span?.step('handled');
     // The group may have moved the partition while the batch waited: writing now through
     // its transactional id would fence the partition's new owner.
@@ -139,9 +172,18 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     span?.end('aborted', err);
     s.metrics.aborted();
     s.options.onAborted?.(handed, err);
-    // Always retriable to kafkajs: a fenced or failed transaction must restart and rejoin
-    // the consumer (the partition is rebuilt), never leave it stopped in a live process.
-    throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { retriable: true });
+    // A write that failed (a broker lost under it) is recovered in place when the processor
+    // can: the partition is read again from this batch on, and the group is left alone. A
+    // restart would rejoin under a new member id, so every partition of every server would be
+    // rebuilt (found killing the leader broker: pauses of 8-16 s).
+    const first = batch.firstOffset();
+    if (handled && first !== null && isRunning() && s.options.recover?.(batch.partition, err)) {
+      s.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+      return;
+    }
+    throw batchFailed(err);
+  } finally {
+    clearInterval(beat);
   }
   span?.end('committed');
   s.metrics.committed();

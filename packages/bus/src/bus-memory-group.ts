@@ -148,8 +148,10 @@ export class MemoryGroup {
     this.metrics.consumed(topic, records.length);
     // As KafkaBus traces it: the transaction from handling to commit, its outputs' send inside.
     const span = member.options.transactional === false ? undefined : startTransactionSpan(this.groupId, topic, partition, records);
+    let handled = false;
     try {
       const out = await (span ? context.with(span.context, () => member.options.handleBatch(batch, member.writer)) : member.options.handleBatch(batch, member.writer));
+      handled = true;
       // A member stopped while its batch ran commits nothing (kafkajs's isRunning()).
       if (!this.members.includes(member)) {
         span?.end('stale');
@@ -169,6 +171,9 @@ export class MemoryGroup {
       span?.end('aborted', err);
       this.metrics.aborted();
       member.options.onAborted?.(batch, err);
+      // A failed write the processor recovers in place: the batch is read again from the
+      // committed offset, as KafkaBus seeks back to it, and the group is left alone.
+      if (handled && member.options.recover?.(partition, err)) return true;
       // kafkajs restarts a consumer whose batch failed and it rejoins the group; a later
       // turn of the event loop, so a batch that always fails cannot starve everything else.
       setImmediate(() => void this.rebalance());

@@ -103,6 +103,13 @@ export interface ProcessOptions {
   onCommitted?(batch: Batch): void;
   /** Called when a batch's transaction failed and was aborted: its effects must be undone. */
   onAborted?(batch: Batch, error: unknown): void;
+  /**
+   * Called after `onAborted` when the batch was handled but its write failed (a broker lost,
+   * a coordinator moving; not a batch the handler refused). true: the member stays in the
+   * group and the partition is read again from the failed batch's first offset (the
+   * processor rebuilds it meanwhile); false or absent: the consumer restarts and rejoins.
+   */
+  recover?(partition: number, error: unknown): boolean;
 }
 
 /** Options of {@link Bus.follow}. */

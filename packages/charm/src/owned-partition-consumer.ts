@@ -34,7 +34,7 @@ export interface OwnedPartitionConsumerOptions {
   serve(batch: Batch): OutRecord[] | Promise<OutRecord[]>;
   /** Told once a served batch's outputs and offsets are committed. */
   onCommitted?(batch: Batch): void;
-  /** Told when a batch's write failed; the partition is dropped and rebuilt after it. */
+  /** Told when a batch's write failed; the partition is dropped and rebuilt after it (in place, or after the consumer rejoins). */
   onAborted?(batch: Batch, error: unknown): void;
 }
 
@@ -88,6 +88,7 @@ export class OwnedPartitionConsumer {
         o.onAborted?.(batch, err);
         this.ownership.lose(batch.partition);
       },
+      recover: (p, err) => this.ownership.recover(p, err),
     });
   }
 
@@ -96,7 +97,7 @@ export class OwnedPartitionConsumer {
   }
 
   private async handleBatch(batch: Batch): Promise<OutRecord[]> {
-    await this.ownership.ready(batch.heartbeat);
+    await this.ownership.ready(batch.heartbeat, batch.partition);
     if (!this.ownership.serves(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned, or not rebuilt`);
     const records = this.ownership.unapplied(batch.partition, batch.records);
     return this.o.serve({ ...batch, records: records.filter((r) => !isOwnerMarker(r.value)) });

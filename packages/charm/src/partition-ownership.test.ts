@@ -212,3 +212,58 @@ test('ready() waits for an assignment that arrives while it waits, not only the 
   await waiting;
   assert.equal(s.ownership.serves(0), true);
 });
+
+test('a rebuilt partition is served while another one is rebuilt in place', async () => {
+  const s = await setup();
+  // Partition 1's writes wait for a gate once it is shut (a broker lost under its transaction).
+  let gate: Promise<void> | undefined;
+  let open!: () => void;
+  const writer: PartitionWriter = {
+    commit: async (t, p, records) => {
+      if (p === 1 && gate) await gate;
+      return s.writer.commit(t, p, records);
+    },
+    committedOffsets: s.writer.committedOffsets,
+  };
+  s.ownership.assign([0, 1], writer, 'member-a');
+  await s.ownership.ready(async () => undefined);
+  gate = new Promise<void>((r) => (open = r));
+  assert.equal(s.ownership.recover(1, new Error('Connection error: connect ECONNREFUSED')), true);
+  assert.equal(s.ownership.serves(1), false);
+  // Partition 0's batch goes on at once; partition 1's waits for its rebuild.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    s.ownership.ready(async () => undefined, 0),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('partition 0 was held up by the rebuild of partition 1')), 2_000))),
+  ]).finally(() => clearTimeout(timer));
+  let oneReady = false;
+  const one = s.ownership.ready(async () => undefined, 1).then(() => (oneReady = true));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(oneReady, false, 'partition 1 is still being rebuilt');
+  open();
+  await one;
+  assert.equal(s.ownership.serves(1), true);
+});
+
+test('a partition dropped by a new assignment while its batch waits is not served from the emptied memory', async () => {
+  const s = await setup();
+  s.ownership.assign([0], s.writer, 'member-a');
+  await s.ownership.ready(async () => undefined, 0);
+  const { slow, release } = gated(s.writer);
+  s.ownership.assign([0], slow, 'member-b');
+  let returned = false;
+  const waiting = s.ownership.ready(async () => undefined, 0).then(() => (returned = true));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(returned, false, 'still rebuilding');
+  release();
+  await waiting;
+  assert.equal(s.ownership.serves(0), true);
+});
+
+test('a fenced write is not recovered in place: another member owns the partition now', async () => {
+  const s = await setup();
+  s.ownership.assign([0], s.writer, 'member-a');
+  await s.ownership.ready(async () => undefined);
+  assert.equal(s.ownership.recover(0, Object.assign(new Error('fenced'), { type: 'INVALID_PRODUCER_EPOCH' })), false);
+  assert.equal(s.ownership.recover(1, new Error('Connection error')), false, 'not assigned here');
+});

@@ -38,8 +38,11 @@ export interface PartitionOwnershipOptions {
 
 const tracer = trace.getTracer('rtm-ownership');
 // No rtm.role attribute: every sample already carries the server's role as a resource label.
-/** Failed rebuilds of one assignment before its partitions are given up and the group rejoined. */
-const MAX_REBUILD_ATTEMPTS = 5;
+/**
+ * Failed rebuilds of one assignment before its partitions are given up and the group rejoined:
+ * about 6 s of attempts, longer than a lost broker's partitions take to get a new leader.
+ */
+const MAX_REBUILD_ATTEMPTS = 8;
 
 /**
  * Whether a failed write says another producer took the partition's transactional id (a
@@ -70,6 +73,9 @@ export class PartitionOwnership {
   private rebuilding: Promise<void> = Promise.resolve();
   /** The group member id of the latest assignment. */
   private member: string | undefined;
+  /** The latest assignment, and the writer it came with (a partition recovered in place is rebuilt through it). */
+  private assigned = new Set<number>();
+  private writer: PartitionWriter | undefined;
   /** Counts assignments: a rebuild begun for an older one must not settle the current one's partitions. */
   private generation = 0;
   /**
@@ -117,6 +123,8 @@ export class PartitionOwnership {
       }
     }
     for (const p of now) if (!this.owned.has(p)) this.pending.add(p);
+    this.assigned = now;
+    this.writer = writer;
     this.owned.clear();
     for (const p of now) this.owned.add(p);
     this.assignedAt = Date.now();
@@ -130,6 +138,26 @@ export class PartitionOwnership {
     this.o.drop(partition);
     this.owned.delete(partition);
     this.resumeAt.delete(partition);
+  }
+
+  /**
+   * Takes back, in place, a partition whose batch could not be written (a broker lost under
+   * its transaction): it is still assigned to this member, so it is rebuilt (a fresh producer
+   * fences whatever the failed one left open, and the group's offset read after that fence
+   * says where to resume) and served again, without leaving the group. A fenced write means
+   * another member owns it now: false, and the consumer rejoins the group's current assignment.
+   */
+  recover(partition: number, error: unknown): boolean {
+    if (isFenced(error) || !this.assigned.has(partition) || !this.writer) return false;
+    this.o.log.warn('partition recovered in place; rebuilding it', { partition, error: String(error) });
+    this.owned.add(partition);
+    this.pending.add(partition);
+    this.resumeAt.delete(partition);
+    this.assignedAt = Date.now();
+    const writer = this.writer;
+    const generation = this.generation;
+    this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer, generation));
+    return true;
   }
 
   /** The offset below which a partition's commands are known committed (see {@link unapplied}). */
@@ -162,18 +190,23 @@ export class PartitionOwnership {
   }
 
   /**
-   * Waits until every owned partition is rebuilt, keeping the group membership alive meanwhile.
-   * A new assignment that arrives during the wait (a rejoin under a new member id drops every
-   * partition) is waited for too: returning when only the older rebuild was done served a
-   * batch from a memory that had just been emptied.
+   * Waits until `partition` is owned and rebuilt (without one, every owned partition), keeping
+   * the group membership alive meanwhile. A partition already served does not wait for others
+   * being rebuilt: each rebuild drops and replays only its own partitions' state (one rebuilt in
+   * place after a lost broker held up every batch of its server for seconds). A new assignment
+   * that arrives during the wait (a rejoin under a new member id drops every partition) is
+   * waited for too: returning when only the older rebuild was done served a batch from a memory
+   * that had just been emptied.
    */
-  async ready(heartbeat: () => Promise<void>): Promise<void> {
+  async ready(heartbeat: () => Promise<void>, partition?: number): Promise<void> {
     for (let chain = this.rebuilding; ; chain = this.rebuilding) {
+      if (partition !== undefined && this.serves(partition)) return;
       let done = false;
       const waiting = chain.finally(() => (done = true));
       while (!done) {
         await Promise.race([waiting, new Promise((r) => setTimeout(r, 150))]);
         if (!done) await heartbeat().catch(() => undefined);
+        if (partition !== undefined && this.serves(partition)) return;
       }
       if (chain === this.rebuilding) return;
     }

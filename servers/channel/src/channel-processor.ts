@@ -50,8 +50,9 @@ export class ChannelProcessor {
       onAborted: (batch, err) => {
         this.endCommitSpans(batch.partition, err);
         this.metrics.discard(batch.partition);
-        // The batch's in-memory effects were applied but not committed. The consumer restarts
-        // and rejoins after this; the new assignment rebuilds the partition from Kafka.
+        // The batch's in-memory effects were applied but not committed: the partition is
+        // rebuilt from Kafka, in place when the write failed (a broker lost), otherwise after
+        // the consumer rejoins the group.
         o.log.warn('transaction aborted; partition will be rebuilt', { partition: batch.partition, error: String(err) });
       },
       sources: [
