@@ -187,14 +187,17 @@ export class KafkaBroker extends LocalServer {
 
   /** Formats the storage on first use, starts the JVM and waits until it takes clients. */
   async start(timeoutMs = 90_000): Promise<void> {
+    const signal = this.starting();
     const { server, log4j } = this.writeConfig();
     if (!existsSync(join(this.options.dataDir, 'logs', 'meta.properties'))) {
       const clusterId = this.options.clusterId?.() ?? newKafkaClusterId();
-      await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000 });
+      // A stop during the format kills it (and the start ends).
+      await run('java', [...this.javaArgs(log4j), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', server], { timeout: 60_000, signal });
     }
     await this.launch(
       { name: `kafka-${this.options.nodeId ?? 1}`, command: 'java', args: [...this.javaArgs(log4j), 'kafka.Kafka', server], logFile: this.logFile, stopTimeoutMs: 30_000 },
       { what: `Kafka on ${this.bootstrap}`, timeoutMs, exited: `Kafka exited; see ${this.logFile}`, answers: () => portOpen(this.host, this.options.port) },
+      signal,
     );
   }
 

@@ -18,6 +18,13 @@ export interface Readiness {
 export abstract class LocalServer {
   readonly host: string;
   protected process: ManagedProcess | undefined;
+  /**
+   * Aborted by {@link stop}: a start under way (a broker's storage format, then its JVM) ends
+   * there instead of bringing up a server nobody wants. Ctrl-C of a load test while its
+   * cluster started left the script waiting for over a minute: the format ran on, and the
+   * JVM it started was awaited until it answered.
+   */
+  private stopping = new AbortController();
 
   constructor(host: string | undefined) {
     this.host = host ?? '127.0.0.1';
@@ -28,8 +35,15 @@ export abstract class LocalServer {
     return this.process?.pid;
   }
 
-  /** Starts the process and polls until the server answers. */
-  protected async launch(spec: Omit<ProcessSpec, 'guarded'>, ready: Readiness): Promise<void> {
+  /** Begins a start: a signal that a {@link stop} from now on aborts. */
+  protected starting(): AbortSignal {
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    return this.stopping.signal;
+  }
+
+  /** Starts the process and polls until the server answers; throws if stopped meanwhile. */
+  protected async launch(spec: Omit<ProcessSpec, 'guarded'>, ready: Readiness, signal = this.starting()): Promise<void> {
+    if (signal.aborted) throw new Error(`${spec.name} was stopped before it started`);
     this.process = new ManagedProcess({ ...spec, guarded: true });
     await this.process.start();
     await waitFor(ready.what, ready.timeoutMs, async () => {
@@ -40,6 +54,7 @@ export abstract class LocalServer {
 
   /** Stops the server (SIGTERM, then SIGKILL if it hangs). */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.process?.stop();
   }
 }
