@@ -8,14 +8,12 @@ import './kafkajs-coordinator-cache.js';
 import './kafkajs-coordinator-moves.js';
 import './kafkajs-lost-broker-fetch.js';
 import './kafkajs-read-committed.js';
-import { notWritten, splitBySize, toInRecord, toTopicMessages, unwritten } from './bus-kafka-records.js';
+import { publishShared } from './bus-kafka-publish.js';
+import { toInRecord } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
 import type { TopicDefinition } from './topics.js';
 import type { KafkaClientSettings } from './kafka-client-settings.js';
-
-/** Sends again of records kafkajs answered for without writing them, before a publish fails. */
-const UNWRITTEN_RESENDS = 3;
 
 /** Settings of {@link KafkaBus}. */
 export interface KafkaBusOptions extends KafkaClientSettings {
@@ -96,8 +94,8 @@ export class KafkaBus implements Bus {
   /**
    * Publishes outside any transaction. Calls made in the same turn of the event loop share
    * one produce request (a burst of a thousand presence reports is one request, not a
-   * thousand); if that request fails, each call is retried alone, so one bad record fails
-   * only its own caller.
+   * thousand), and each is settled by what was written ({@link publishShared}: nothing is
+   * ever sent twice).
    */
   publish(records: OutRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
@@ -123,25 +121,14 @@ export class KafkaBus implements Bus {
   private async flushOutgoing(): Promise<void> {
     const calls = this.outgoing ?? [];
     this.outgoing = undefined;
-    const send = async (records: OutRecord[]) => {
-      const producer = await this.plainProducer();
-      for (const request of splitBySize(toTopicMessages(records))) {
-        // Records kafkajs skipped were never sent: send those again (never the others, which
-        // would then be written twice), a few times, then fail.
-        let left = request;
-        for (let attempt = 0; left.length > 0; attempt++) {
-          if (attempt === UNWRITTEN_RESENDS) throw notWritten(left);
-          left = unwritten(left, await producer.sendBatch({ topicMessages: left }));
-        }
-      }
-    };
+    let producer: Producer;
     try {
-      await send(calls.flatMap((c) => c.records));
-      for (const c of calls) c.resolve();
+      producer = await this.plainProducer();
     } catch (err) {
-      if (calls.length === 1) return calls[0]!.reject(err);
-      await Promise.all(calls.map((c) => send(c.records).then(c.resolve, c.reject)));
+      for (const c of calls) c.reject(err);
+      return;
     }
+    await publishShared(calls, (topicMessages) => producer.sendBatch({ topicMessages }));
   }
 
   async offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
