@@ -4,7 +4,7 @@ import { MemoryBus, TOPICS, CLUSTER_TOPICS, type OutRecord } from '@rtm/bus';
 import type { DeliverRecord, ReplyAddress } from '@rtm/protocol';
 import type { Logger } from '@rtm/runtime';
 import { Inbox } from './inbox.js';
-import { expiryMargin, Requester, RequestFailed, RequestTimeout, TooManyPending } from './requester.js';
+import { expiryMargin, Requester, RequestFailed, RequestNotSent, RequestTimeout, TooManyPending } from './requester.js';
 import { ChannelLink } from './channel-link.js';
 import { PresenceLink } from './presence-link.js';
 import { replyRecord } from './reply.js';
@@ -81,7 +81,7 @@ test('a request that cannot be sent fails at once and leaves nothing pending', a
     const requester = new Requester('rtm.inbox.gw-1');
     const channels = new ChannelLink(bus, requester, 5_000);
     const presence = new PresenceLink(bus, requester, 5_000);
-    await assert.rejects(channels.post({ channel: 'C1', team: 'T1', user: 'U1', text: 'hi' }), /broker down/);
+    await assert.rejects(channels.post({ channel: 'C1', team: 'T1', user: 'U1', text: 'hi' }), (err) => err instanceof RequestNotSent && /broker down/.test(err.message));
     await assert.rejects(channels.history({ channel: 'C1', inclusive: false, ascending: true, limit: 10 }), /broker down/);
     await assert.rejects(presence.query('U1'), /broker down/);
     await assert.rejects(presence.set('U1', 'T1', 'away'), /broker down/);
@@ -164,7 +164,7 @@ test('a send that throws before it returns a promise fails the request at once',
     requester.request('chat.postMessage', 10_000, () => {
       throw new Error('no producer');
     }),
-    /no producer/,
+    (err) => err instanceof RequestNotSent && /no producer/.test(err.message),
   );
   assert.equal(requester.size, 0);
 });

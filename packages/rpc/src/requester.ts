@@ -8,6 +8,20 @@ export class RequestTimeout extends Error {
   }
 }
 
+/**
+ * A request that could not be handed to Kafka: the send failed (a broker lost under it). It may
+ * have been written all the same (a lost leader can write a record and die before answering),
+ * so the caller must treat it like a timeout: not done, perhaps done later.
+ */
+export class RequestNotSent extends Error {
+  constructor(
+    readonly what: string,
+    cause: Error,
+  ) {
+    super(`${what}: not sent: ${cause.message}`, { cause });
+  }
+}
+
 /** A request the other side answered with an error code. */
 export class RequestFailed extends Error {
   constructor(readonly code: string) {
@@ -83,12 +97,12 @@ export class Requester {
   /**
    * Sends a request with `send` and waits for its answer, never longer than `timeoutMs` from
    * now: a send that hangs (a broker that does not answer) ends in {@link RequestTimeout} like
-   * a reply that never comes. When sending fails the caller gets that error at once and the
-   * request is forgotten, instead of lingering until its timeout.
+   * a reply that never comes. When sending fails the caller gets {@link RequestNotSent} at once
+   * and the request is forgotten, instead of lingering until its timeout.
    */
   async request<T>(what: string, timeoutMs: number, send: (reply: ReplyAddress) => Promise<void>): Promise<T> {
     const e = this.expect<T>(what, timeoutMs);
-    const cancel = (err: unknown) => e.cancel(err instanceof Error ? err : new Error(String(err)));
+    const cancel = (err: unknown) => e.cancel(new RequestNotSent(what, err instanceof Error ? err : new Error(String(err))));
     try {
       send(e.reply).catch(cancel);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { WEB_API_ERRORS, apiFail, apiOk, type WebApiError, type WebApiResult } from '@rtm/protocol';
-import { RequestFailed, RequestTimeout, TooManyPending } from '@rtm/rpc';
+import { RequestFailed, RequestNotSent, RequestTimeout, TooManyPending } from '@rtm/rpc';
 import type { TokenClaims } from '@rtm/directory';
 import { ArgError } from './web-args.js';
 import { ChannelLookup } from './channel-lookup.js';
@@ -58,8 +58,9 @@ export class WebApi {
       if (err instanceof ArgError) return apiFail(err.code, err.detail ? { detail: err.detail } : {});
       // An owner's answer is a Slack code; anything else it says is our bug, not the caller's.
       if (err instanceof RequestFailed) return apiFail(KNOWN_ERRORS.has(err.code) ? (err.code as WebApiError) : 'internal_error');
-      // No answer within the deadline: the owner is slow or gone (the command may still be applied).
-      if (err instanceof RequestTimeout) return apiFail('service_unavailable');
+      // No answer within the deadline, or not handed to Kafka: the owner or a broker is slow or
+      // gone (the command may still be applied).
+      if (err instanceof RequestTimeout || err instanceof RequestNotSent) return apiFail('service_unavailable');
       // Never sent, so safe to retry: answered like a rate limit.
       if (err instanceof TooManyPending) return apiFail('ratelimited');
       throw err;

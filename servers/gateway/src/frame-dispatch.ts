@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, propagation, trace, type Context } from '@opentelemetry/api';
 import { RTM_ERROR, parseClientFrame, type Ack, type ClientFrame, type RtmError } from '@rtm/protocol';
-import { RequestFailed, RequestTimeout } from '@rtm/rpc';
+import { RequestFailed, RequestNotSent, RequestTimeout } from '@rtm/rpc';
 import type { Logger } from '@rtm/runtime';
 import { preciseNow } from '@rtm/telemetry';
 import type { DirectorySync } from './directory-sync.js';
@@ -128,13 +128,13 @@ export class FrameDispatch {
 }
 
 /**
- * RTM error 8 for a request the other side did not serve in time: no reply by the deadline, or
- * a channel server that reached the command after the deadline it was given (`service_unavailable`,
- * which comes back before this side's own timeout when the command was reached in its last
- * fifth). Undefined for any other failure.
+ * RTM error 8 for a request the other side did not serve in time: no reply by the deadline, a
+ * send a lost broker failed, or a channel server that reached the command after the deadline it
+ * was given (`service_unavailable`, which comes back before this side's own timeout when the
+ * command was reached in its last fifth). Undefined for any other failure.
  */
 function unansweredError(err: unknown): RtmError | undefined {
-  if (err instanceof RequestTimeout || (err instanceof RequestFailed && err.code === 'service_unavailable')) {
+  if (err instanceof RequestTimeout || err instanceof RequestNotSent || (err instanceof RequestFailed && err.code === 'service_unavailable')) {
     return { code: RTM_ERROR.timeout, msg: 'the server did not answer in time' };
   }
   return undefined;
