@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { brokerUnreachable } from './kafkajs-errors.js';
 
 /** Tries of an admin call that fails on stale metadata or a lost broker, each on a fresh admin client. */
 export const ADMIN_ATTEMPTS = 4;
@@ -12,12 +13,11 @@ const STALE_TYPES: ReadonlySet<string> = new Set([
   'GROUP_LOAD_IN_PROGRESS',
   'REQUEST_TIMED_OUT',
 ]);
-const LOST_BROKER: ReadonlySet<string> = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
 
 /** Whether an admin call failed on stale metadata or a broker that went away (kafkajs's error or one it wraps). */
 export function staleAdminError(err: unknown): boolean {
   for (let e = err as { type?: string; name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if ((e.type !== undefined && STALE_TYPES.has(e.type)) || (e.name !== undefined && LOST_BROKER.has(e.name))) return true;
+    if ((e.type !== undefined && STALE_TYPES.has(e.type)) || brokerUnreachable(e)) return true;
   }
   return false;
 }

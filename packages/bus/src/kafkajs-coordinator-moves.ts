@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { brokerUnreachable } from './kafkajs-errors.js';
 
 /**
  * A group member of kafkajs 2.2 that loses its group's coordinator (the broker holding it was
@@ -18,7 +19,6 @@ import { createRequire } from 'node:module';
  * if the method it wraps is ever not there.
  */
 export const COORDINATOR_LOST_TYPES: ReadonlySet<string> = new Set(['GROUP_COORDINATOR_NOT_AVAILABLE', 'GROUP_LOAD_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
-const CONNECTION_ERRORS: ReadonlySet<string> = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
 
 /** Longest a heartbeat waits for its coordinator to be looked up again (the lookup goes on). */
 export const COORDINATOR_LOOKUP_WAIT_MS = 1_000;
@@ -26,7 +26,7 @@ export const COORDINATOR_LOOKUP_WAIT_MS = 1_000;
 /** Whether a heartbeat's error says the coordinator is gone, moving or loading. */
 export function coordinatorLost(err: unknown): boolean {
   const e = err as { type?: string; name?: string } | null;
-  return (e?.type !== undefined && COORDINATOR_LOST_TYPES.has(e.type)) || (e?.name !== undefined && CONNECTION_ERRORS.has(e.name));
+  return (e?.type !== undefined && COORDINATOR_LOST_TYPES.has(e.type)) || brokerUnreachable(err);
 }
 
 interface GroupLike {

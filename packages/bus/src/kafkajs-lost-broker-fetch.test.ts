@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { LOST_BROKER_FETCH_WAIT_MS, brokerUnreachable, lostBrokerFetches } from './kafkajs-lost-broker-fetch.js';
+import { brokerUnreachable } from './kafkajs-errors.js';
+import { LOST_BROKER_FETCH_WAIT_MS, lostBrokerFetches } from './kafkajs-lost-broker-fetch.js';
 
 const require = createRequire(import.meta.url);
 type Group = { fetch(nodeId: number): Promise<unknown[]> };

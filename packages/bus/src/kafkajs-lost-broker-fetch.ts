@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { brokerUnreachable } from './kafkajs-errors.js';
 
 /**
  * kafkajs 2.2 runs one fetcher per broker, and when one fetch fails all of them stop and start
@@ -15,13 +16,6 @@ import { createRequire } from 'node:module';
  */
 export const LOST_BROKER_FETCH_WAIT_MS = 200;
 
-const UNREACHABLE: ReadonlySet<string> = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
-
-/** Whether a fetch's error says its broker cannot be reached. */
-export function brokerUnreachable(err: unknown): boolean {
-  const name = (err as { name?: string } | null)?.name;
-  return name !== undefined && UNREACHABLE.has(name);
-}
 
 interface GroupLike {
   cluster: { refreshMetadata(): Promise<void> };
