@@ -1,12 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutRecord } from './bus.js';
-import { publishShared, type SendBatch } from './bus-kafka-publish.js';
+import { PublishQueue, publishShared, type SendBatch } from './bus-kafka-publish.js';
 
 /** A call of `records`, recording how it was settled. */
 function call(records: OutRecord[]) {
   const c = { records, settled: '' as string, resolve: () => void (c.settled = 'ok'), reject: (err: unknown) => void (c.settled = `failed: ${(err as Error).message}`) };
   return c;
+}
+
+/** Turns of the event loop until `done`, failing after many (a queue that never sends). */
+async function until(done: () => boolean): Promise<void> {
+  for (let turns = 0; !done(); turns++) {
+    if (turns > 10_000) throw new Error('never happened');
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 const rec = (topic: string, partition: number, key = 'k'): OutRecord => ({ topic, key, partition, value: { n: partition } });
@@ -72,4 +80,47 @@ test('records the broker refused are sent again call by call, so one bad record 
   assert.deepEqual(sizes, [2, 1, 1]);
   assert.equal(good.settled, 'ok');
   assert.match(bad.settled, /larger than the max message size/);
+});
+
+test('the queue sends one request at a time; calls made meanwhile go together in the next', async () => {
+  const requests: string[][] = [];
+  let open!: () => void;
+  let gate: Promise<void> | undefined = new Promise<void>((r) => (open = r));
+  const send: SendBatch = async (topicMessages) => {
+    const sent = topicMessages.flatMap(({ topic, messages }) => messages.map((m) => `${topic}/${m.partition}`));
+    requests.push(sent);
+    if (gate) await gate;
+    return sent.map((p) => ({ topicName: p.split('/')[0]!, partition: Number(p.split('/')[1]) }));
+  };
+  const queue = new PublishQueue(async () => send);
+  const a = call([rec('rtm.channel.in', 1)]);
+  const b = call([rec('rtm.channel.in', 1)]);
+  const c = call([rec('rtm.channel.in', 2)]);
+  queue.add(a);
+  await until(() => requests.length > 0);
+  queue.add(b);
+  queue.add(c);
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(requests.length, 1, 'nothing else is sent while a request is out');
+  gate = undefined;
+  open();
+  await until(() => c.settled !== '');
+  assert.deepEqual(requests, [['rtm.channel.in/1'], ['rtm.channel.in/1', 'rtm.channel.in/2']]);
+  assert.deepEqual([a.settled, b.settled, c.settled], ['ok', 'ok', 'ok']);
+});
+
+test('a producer that cannot connect fails the calls of its turn, and the queue goes on', async () => {
+  let attempts = 0;
+  const queue = new PublishQueue(async () => {
+    if (attempts++ === 0) throw new Error('no brokers');
+    return answering().send;
+  });
+  const a = call([rec('rtm.channel.in', 1)]);
+  queue.add(a);
+  await until(() => a.settled !== '');
+  assert.equal(a.settled, 'failed: no brokers');
+  const b = call([rec('rtm.channel.in', 1)]);
+  queue.add(b);
+  await until(() => b.settled !== '');
+  assert.equal(b.settled, 'ok');
 });

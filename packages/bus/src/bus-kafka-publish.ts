@@ -56,7 +56,8 @@ export async function publishShared(calls: PendingPublish[], sendBatch: SendBatc
     }
   } catch (err) {
     if (calls.length > 1 && refusedRecords(err)) {
-      await Promise.all(calls.map((call) => publishShared([call], sendBatch)));
+      // One after another: concurrent sends would interleave the producer's sequence numbers.
+      for (const call of calls) await publishShared([call], sendBatch);
       return;
     }
     for (const call of calls) call.reject(err);
@@ -67,4 +68,48 @@ export async function publishShared(calls: PendingPublish[], sendBatch: SendBatc
     if (left) call.reject(notWritten(left));
     else call.resolve();
   });
+}
+
+/**
+ * The calls of a plain producer, sent one shared request at a time ({@link publishShared});
+ * calls made while a request is out gather for the next. One at a time because kafkajs's
+ * idempotent producer numbers a partition's records when it builds a request and takes the
+ * numbers back when the request fails: a send made meanwhile takes numbers in between, so
+ * the failed one's retry goes out under new numbers and the broker cannot tell it from a new
+ * record. Seen after a leader was killed: an admin server's command written twice by one
+ * producer, at sequences 11 and 20 (the first attempt had been written), and the post
+ * applied twice.
+ */
+export class PublishQueue {
+  private outgoing: PendingPublish[] = [];
+  private flushing = false;
+
+  /** `sender` gives the producer's `sendBatch` (connecting it on first use). */
+  constructor(private readonly sender: () => Promise<SendBatch>) {}
+
+  add(call: PendingPublish): void {
+    this.outgoing.push(call);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.outgoing.length > 0) {
+        const calls = this.outgoing;
+        this.outgoing = [];
+        let send: SendBatch;
+        try {
+          send = await this.sender();
+        } catch (err) {
+          for (const c of calls) c.reject(err);
+          continue;
+        }
+        await publishShared(calls, send);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 }

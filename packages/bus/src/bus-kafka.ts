@@ -8,7 +8,7 @@ import './kafkajs-coordinator-cache.js';
 import './kafkajs-coordinator-moves.js';
 import './kafkajs-lost-broker-fetch.js';
 import './kafkajs-read-committed.js';
-import { publishShared } from './bus-kafka-publish.js';
+import { PublishQueue } from './bus-kafka-publish.js';
 import { toInRecord } from './bus-kafka-records.js';
 import { consumerLag } from './bus-metrics.js';
 import { traceSend } from './bus-tracing.js';
@@ -31,6 +31,7 @@ export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | undefined;
   private readonly admins: AdminClients;
+  private readonly publishes: PublishQueue;
   private readonly running = new Set<Subscription>();
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -53,6 +54,10 @@ export class KafkaBus implements Bus {
         },
     });
     this.admins = new AdminClients(() => this.kafka.admin());
+    this.publishes = new PublishQueue(async () => {
+      const producer = await this.plainProducer();
+      return (topicMessages) => producer.sendBatch({ topicMessages });
+    });
   }
 
   private plainProducer(): Promise<Producer> {
@@ -95,18 +100,14 @@ export class KafkaBus implements Bus {
    * Publishes outside any transaction. Calls made in the same turn of the event loop share
    * one produce request (a burst of a thousand presence reports is one request, not a
    * thousand), and each is settled by what was written ({@link publishShared}: nothing is
-   * ever sent twice).
+   * ever sent twice). While one request is out, calls gather for the next ({@link PublishQueue}).
    */
   publish(records: OutRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     // The producer span starts here, so the wait for the shared request is part of it.
     const send = traceSend(records);
     return new Promise<void>((resolve, reject) => {
-      if (!this.outgoing) {
-        this.outgoing = [];
-        setImmediate(() => void this.flushOutgoing());
-      }
-      this.outgoing.push({ records: send.records, resolve, reject });
+      this.publishes.add({ records: send.records, resolve, reject });
     }).then(
       () => send.end(),
       (err: unknown) => {
@@ -114,21 +115,6 @@ export class KafkaBus implements Bus {
         throw err;
       },
     );
-  }
-
-  private outgoing: Array<{ records: OutRecord[]; resolve: () => void; reject: (err: unknown) => void }> | undefined;
-
-  private async flushOutgoing(): Promise<void> {
-    const calls = this.outgoing ?? [];
-    this.outgoing = undefined;
-    let producer: Producer;
-    try {
-      producer = await this.plainProducer();
-    } catch (err) {
-      for (const c of calls) c.reject(err);
-      return;
-    }
-    await publishShared(calls, (topicMessages) => producer.sendBatch({ topicMessages }));
   }
 
   async offsets(topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
