@@ -99,10 +99,13 @@ export class KafkaFollower implements Subscription {
     consumer.on(consumer.events.CRASH, (event) => this.restartLater(consumer, event.payload.error));
     try {
       await consumer.connect();
+      // Stopped meanwhile: this consumer must not start reading after all.
+      if (this.stopped) return void (await consumer.disconnect().catch(() => undefined));
       for (const topic of this.options.topics) await consumer.subscribe({ topic, fromBeginning: this.options.from === 'beginning' });
       // A follower's group is its own: committing its offsets (kafkajs does after every batch
       // by default) was one more request, awaited before the next fetch, on every delivery a
       // gateway or an inbox receives.
+      if (this.stopped) return void (await consumer.disconnect().catch(() => undefined));
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {

@@ -90,7 +90,7 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
   });
   observeConsumerLag();
   const step = { host, options, consumer, producers, writer, transactional, metrics: new ProcessMetrics(options.groupId) };
-  await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1, eachBatch: (payload) => processBatch(step, payload) });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1, eachBatch: (payload) => processBatch(step, payload) });
   return { consumer, producers };
 }
 
@@ -119,10 +119,12 @@ export function batchFailed(err: unknown): Error {
 }
 
 /** One fetched batch: handled, then its outputs and offsets written all or nothing. */
-async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
   if (!isRunning() || isStale()) return;
   consumerLag.set(s.options.groupId, batch.topic, batch.partition, Number(batch.offsetLag()));
-  if (batch.messages.length === 0) return;
+  // Offsets are resolved by hand (eachBatchAutoResolve is off): a batch recovered in place
+  // must be read again, and kafkajs resolving it after this returns could win over the seek.
+  if (batch.messages.length === 0) return void resolveOffset(batch.lastOffset());
   s.metrics.consumed(batch.topic, batch.messages.length);
   const handed = {
     topic: batch.topic,
@@ -139,11 +141,14 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
   // A live process keeps its membership (beating a moved coordinator, kafkajs-coordinator-moves);
   // a stuck write still ends at the transaction deadline.
   let beating = false;
+  // A beat answered "rebalancing" or "unknown member": the group is moving on without waiting
+  // for this batch, so a failed write is not recovered in place (its partition may be another's).
+  let groupMoved = false;
   const beat = setInterval(() => {
     if (beating) return;
     beating = true;
     void heartbeat()
-      .catch(() => undefined)
+      .catch((err: { type?: string }) => void (groupMoved ||= err?.type === 'REBALANCE_IN_PROGRESS' || err?.type === 'UNKNOWN_MEMBER_ID' || err?.type === 'ILLEGAL_GENERATION'))
       .finally(() => (beating = false));
   }, s.options.heartbeatIntervalMs ?? 500);
   let handled = false;
@@ -177,7 +182,7 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     // restart would rejoin under a new member id, so every partition of every server would be
     // rebuilt (found killing the leader broker: pauses of 8-16 s).
     const first = batch.firstOffset();
-    if (handled && first !== null && isRunning() && s.options.recover?.(batch.partition, err)) {
+    if (handled && first !== null && isRunning() && !isStale() && !groupMoved && s.options.recover?.(batch.partition, err)) {
       s.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
       return;
     }
@@ -185,6 +190,7 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
   } finally {
     clearInterval(beat);
   }
+  resolveOffset(batch.lastOffset());
   span?.end('committed');
   s.metrics.committed();
   s.options.onCommitted?.(handed);

@@ -1,5 +1,7 @@
 import type { OutRecord } from './bus.js';
+import { keyPartition } from './partitioner.js';
 import { notWritten, splitBySize, toTopicMessages, unwritten } from './bus-kafka-records.js';
+import { TOPICS } from './topics.js';
 
 type TopicMessages = ReturnType<typeof toTopicMessages>;
 
@@ -13,61 +15,88 @@ export interface PendingPublish {
 /** kafkajs's `sendBatch`: the partitions its answer names were written. */
 export type SendBatch = (topicMessages: TopicMessages) => Promise<Array<{ topicName: string; partition: number }>>;
 
-/** Whether a send failed on something about the records themselves (too large, invalid), which sending them again cannot fix. */
-function refusedRecords(err: unknown): boolean {
-  for (let e = err as { retriable?: boolean; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.retriable === true) return false;
-  }
-  return (err as { retriable?: boolean } | undefined)?.retriable === false;
+/** Sends of the records kafkajs's answer left out, before their callers are told it failed. */
+export const UNWRITTEN_RESENDS = 3;
+
+const PARTITIONS = new Map<string, number>(Object.values(TOPICS).map((t) => [t.name, t.partitions]));
+
+/** Partitions of a topic the system defines (an inbox has one); undefined for another. */
+function partitionCount(topic: string): number | undefined {
+  return topic.startsWith(TOPICS.inbox.name) ? 1 : PARTITIONS.get(topic);
 }
 
 /**
- * Sends the records of the calls made in one turn of the event loop in shared requests (a
- * burst of a thousand presence reports is one request, not a thousand), and settles each call
- * by what kafkajs's answers say was written. Nothing is ever sent twice: a record kafkajs
- * leaves out of its answer (its retry after a leader change skipped a partition) may still
- * have been written by the lost leader before it died, so its caller is told it failed rather
- * than the record being sent again. Sending those again (as this did, up to three times) wrote
- * a command twice once in 70 leader rounds, and a post was applied twice; kafkajs's own
- * retries are safe, because the idempotent producer resends with the same sequence numbers.
- * Only when the broker refused the records themselves (too large, invalid) is each call sent
- * again alone, so that one bad record fails only its own caller.
+ * A record with the partition kafkajs's own partitioner would choose, so that which records a
+ * send left out can be told partition by partition (a record kafkajs places by key could only
+ * be checked by topic: one written partition of the topic hid another one skipped).
  */
-export async function publishShared(calls: PendingPublish[], sendBatch: SendBatch): Promise<void> {
+function placed(r: OutRecord): OutRecord {
+  if (r.partition !== undefined) return r;
+  const count = partitionCount(r.topic);
+  return count === undefined ? r : { ...r, partition: count === 1 ? 0 : keyPartition(r.topic, r.key, count) };
+}
+
+/**
+ * Sends the records of the calls made while the previous send was out in shared requests (a
+ * burst of a thousand presence reports is one request, not a thousand), and settles each call
+ * by what kafkajs's answers say was written. Resolves to true when the producer's state is no
+ * longer known, so it must be replaced before the next send.
+ *
+ * kafkajs's idempotent producer numbers a partition's records when it builds a request, and
+ * takes the numbers back when the request fails; it must therefore send one request at a time
+ * ({@link PublishQueue}). Then:
+ * - records its answer leaves out (its retry after a leader change skipped their partition)
+ *   are sent again at once, under the numbers it took back: if the lost leader had written
+ *   them, the broker recognises the numbers and writes nothing twice; if not, they are
+ *   written now. After {@link UNWRITTEN_RESENDS} sends their callers are told it failed;
+ * - a send that fails fails every caller (what reached Kafka is not known) and nothing is sent
+ *   again;
+ * and in both failure cases the producer is replaced: its numbers may no longer match the
+ * broker's, and a later record sent under numbers a lost one had used would be taken for it
+ * and dropped.
+ */
+export async function publishShared(calls: PendingPublish[], sendBatch: SendBatch): Promise<boolean> {
   const owner = new Map<object, number>();
-  const byTopic = new Map<string, TopicMessages[number]['messages']>();
-  calls.forEach((call, i) => {
-    for (const { topic, messages } of toTopicMessages(call.records)) {
-      for (const m of messages) owner.set(m, i);
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
-    }
-  });
   const skipped = new Map<number, TopicMessages>();
   try {
+    const byTopic = new Map<string, TopicMessages[number]['messages']>();
+    calls.forEach((call, i) => {
+      for (const { topic, messages } of toTopicMessages(call.records.map(placed))) {
+        for (const m of messages) owner.set(m, i);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
+      }
+    });
     for (const request of splitBySize([...byTopic].map(([topic, messages]) => ({ topic, messages })))) {
-      for (const { topic, messages } of unwritten(request, await sendBatch(request))) {
+      let left = request;
+      for (let send = 0; send <= UNWRITTEN_RESENDS && left.length > 0; send++) left = unwritten(left, await sendBatch(left));
+      for (const { topic, messages } of left) {
         for (const m of messages) {
-          const mine = skipped.get(owner.get(m)!) ?? [];
+          const i = owner.get(m)!;
+          const mine = skipped.get(i) ?? [];
           const entry = mine.find((t) => t.topic === topic) ?? mine[mine.push({ topic, messages: [] }) - 1]!;
           entry.messages.push(m);
-          skipped.set(owner.get(m)!, mine);
+          skipped.set(i, mine);
         }
       }
     }
   } catch (err) {
-    if (calls.length > 1 && refusedRecords(err)) {
-      // One after another: concurrent sends would interleave the producer's sequence numbers.
-      for (const call of calls) await publishShared([call], sendBatch);
-      return;
-    }
     for (const call of calls) call.reject(err);
-    return;
+    return true;
   }
   calls.forEach((call, i) => {
     const left = skipped.get(i);
     if (left) call.reject(notWritten(left));
     else call.resolve();
   });
+  return skipped.size > 0;
+}
+
+/** What a {@link PublishQueue} needs of the producer it sends through. */
+export interface PublishSender {
+  /** The producer's `sendBatch` (connecting it on first use). */
+  get(): Promise<SendBatch>;
+  /** Throws the producer away: the next `get` makes a new one, under a new producer id. */
+  replace(): void;
 }
 
 /**
@@ -78,14 +107,14 @@ export async function publishShared(calls: PendingPublish[], sendBatch: SendBatc
  * the failed one's retry goes out under new numbers and the broker cannot tell it from a new
  * record. Seen after a leader was killed: an admin server's command written twice by one
  * producer, at sequences 11 and 20 (the first attempt had been written), and the post
- * applied twice.
+ * applied twice. The cost: a send stuck on a lost leader holds up the others until kafkajs
+ * gives up or the partition has a new leader.
  */
 export class PublishQueue {
   private outgoing: PendingPublish[] = [];
   private flushing = false;
 
-  /** `sender` gives the producer's `sendBatch` (connecting it on first use). */
-  constructor(private readonly sender: () => Promise<SendBatch>) {}
+  constructor(private readonly sender: PublishSender) {}
 
   add(call: PendingPublish): void {
     this.outgoing.push(call);
@@ -95,21 +124,17 @@ export class PublishQueue {
   }
 
   private async flush(): Promise<void> {
-    try {
-      while (this.outgoing.length > 0) {
-        const calls = this.outgoing;
-        this.outgoing = [];
-        let send: SendBatch;
-        try {
-          send = await this.sender();
-        } catch (err) {
-          for (const c of calls) c.reject(err);
-          continue;
-        }
-        await publishShared(calls, send);
+    while (this.outgoing.length > 0) {
+      const calls = this.outgoing;
+      this.outgoing = [];
+      try {
+        if (await publishShared(calls, await this.sender.get())) this.sender.replace();
+      } catch (err) {
+        // The producer could not be had: this turn's callers fail, the next turn tries again.
+        for (const c of calls) c.reject(err);
+        this.sender.replace();
       }
-    } finally {
-      this.flushing = false;
     }
+    this.flushing = false;
   }
 }

@@ -54,9 +54,16 @@ export class KafkaBus implements Bus {
         },
     });
     this.admins = new AdminClients(() => this.kafka.admin());
-    this.publishes = new PublishQueue(async () => {
-      const producer = await this.plainProducer();
-      return (topicMessages) => producer.sendBatch({ topicMessages });
+    this.publishes = new PublishQueue({
+      get: async () => {
+        const producer = await this.plainProducer();
+        return (topicMessages) => producer.sendBatch({ topicMessages });
+      },
+      replace: () => {
+        const old = this.producer;
+        this.producer = undefined;
+        void old?.then((p) => p.disconnect()).catch(() => undefined);
+      },
     });
   }
 
