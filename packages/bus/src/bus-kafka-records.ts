@@ -58,13 +58,14 @@ const SINGLE_PARTITION_TOPICS = new Set<string>(Object.values(TOPICS).filter((t)
 const onePartition = (topic: string) => topic.startsWith(TOPICS.inbox.name) || SINGLE_PARTITION_TOPICS.has(topic);
 
 /**
- * The records of a send whose partitions kafkajs's answer does not name: never written.
+ * The records of a send whose partitions kafkajs's answer does not name: not written by this
+ * send (a lost leader may have written them before it died, its answer lost).
  * kafkajs 2.2 keeps a send's answers per broker and, after a failure, retries only the
  * brokers that have not answered: when a lost leader's partitions moved to a broker that had
  * answered for others, their records were never sent and the send resolved all the same, so
  * a transaction committed without them (acked posts missing from the log, or from a gateway's
- * inbox, after a broker was killed). Records keyed to a partition kafkajs chooses are
- * checked by topic only.
+ * inbox, after a broker was killed). A record without a partition (one kafkajs places by key)
+ * is checked by topic only: a plain publish gives every record its partition first.
  */
 export function unwritten(topicMessages: TopicMessages, answers: Array<{ topicName: string; partition: number }>): TopicMessages {
   const written = new Set(answers.map((a) => `${a.topicName}/${a.partition}`));
