@@ -1,7 +1,5 @@
 import type { OutRecord } from './bus.js';
-import { keyPartition } from './partitioner.js';
 import { notWritten, splitBySize, toTopicMessages, unwritten } from './bus-kafka-records.js';
-import { TOPICS } from './topics.js';
 
 type TopicMessages = ReturnType<typeof toTopicMessages>;
 
@@ -18,24 +16,6 @@ export type SendBatch = (topicMessages: TopicMessages) => Promise<Array<{ topicN
 /** Sends of the records kafkajs's answer left out, before their callers are told it failed. */
 export const UNWRITTEN_RESENDS = 3;
 
-const PARTITIONS = new Map<string, number>(Object.values(TOPICS).map((t) => [t.name, t.partitions]));
-
-/** Partitions of a topic the system defines (an inbox has one); undefined for another. */
-function partitionCount(topic: string): number | undefined {
-  return topic.startsWith(TOPICS.inbox.name) ? 1 : PARTITIONS.get(topic);
-}
-
-/**
- * A record with the partition kafkajs's own partitioner would choose, so that which records a
- * send left out can be told partition by partition (a record kafkajs places by key could only
- * be checked by topic: one written partition of the topic hid another one skipped).
- */
-function placed(r: OutRecord): OutRecord {
-  if (r.partition !== undefined) return r;
-  const count = partitionCount(r.topic);
-  return count === undefined ? r : { ...r, partition: count === 1 ? 0 : keyPartition(r.topic, r.key, count) };
-}
-
 /**
  * Sends the records of the calls made while the previous send was out in shared requests (a
  * burst of a thousand presence reports is one request, not a thousand), and settles each call
@@ -48,7 +28,9 @@ function placed(r: OutRecord): OutRecord {
  * - records its answer leaves out (its retry after a leader change skipped their partition)
  *   are sent again at once, under the numbers it took back: if the lost leader had written
  *   them, the broker recognises the numbers and writes nothing twice; if not, they are
- *   written now. After {@link UNWRITTEN_RESENDS} sends their callers are told it failed;
+ *   written now (every record is placed by partition first, {@link toTopicMessages}, so what
+ *   was left out is known per partition). After {@link UNWRITTEN_RESENDS} sends their callers
+ *   are told it failed;
  * - a send that fails fails every caller (what reached Kafka is not known) and nothing is sent
  *   again;
  * and in both failure cases the producer is replaced: its numbers may no longer match the
@@ -61,7 +43,7 @@ export async function publishShared(calls: PendingPublish[], sendBatch: SendBatc
   try {
     const byTopic = new Map<string, TopicMessages[number]['messages']>();
     calls.forEach((call, i) => {
-      for (const { topic, messages } of toTopicMessages(call.records.map(placed))) {
+      for (const { topic, messages } of toTopicMessages(call.records)) {
         for (const m of messages) owner.set(m, i);
         byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
       }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { notWritten, splitBySize, toTopicMessages, unwritten } from './bus-kafka-records.js';
+import { keyPartition } from './partitioner.js';
 
 const record = (topic: string, i: number, size: number) => ({ topic, key: `k${i}`, value: { pad: 'x'.repeat(size) } });
 
@@ -45,8 +46,14 @@ test('the records of partitions a send\'s answer leaves out are the unwritten on
   assert.deepEqual(left.map((t) => [t.topic, t.messages.map((m) => m.key)]), [['rtm.channel.log', ['C1']]]);
   assert.match(notWritten(left).message, /without writing rtm\.channel\.log\/3/);
   assert.deepEqual(unwritten(sent, all.filter((a) => a.topicName !== 'rtm.inbox.gw-1')).map((t) => t.topic), ['rtm.inbox.gw-1']);
-  // A record keyed to a partition kafkajs picks is checked by its topic.
-  const keyed = toTopicMessages([{ topic: 'rtm.channel.in', key: 'C1', value: {} }]);
-  assert.deepEqual(unwritten(keyed, [{ topicName: 'rtm.channel.in', partition: 17 }]), []);
-  assert.match(notWritten(unwritten(keyed, [])).message, /without writing rtm\.channel\.in \(/);
+  // A record of a topic the system does not define, placed by kafkajs, is checked by its topic.
+  const keyed = toTopicMessages([{ topic: 'someone.elses', key: 'C1', value: {} }]);
+  assert.deepEqual(unwritten(keyed, [{ topicName: 'someone.elses', partition: 17 }]), []);
+  assert.match(notWritten(unwritten(keyed, [])).message, /without writing someone\.elses \(/);
+  // One of a topic it defines is placed by kafkajs's own partitioner first, and checked by partition.
+  const placed = toTopicMessages([{ topic: 'rtm.channel.in', key: 'C1', value: {} }]);
+  const at = placed[0]!.messages[0]!.partition!;
+  assert.equal(at, keyPartition('rtm.channel.in', 'C1', 32));
+  assert.deepEqual(unwritten(placed, [{ topicName: 'rtm.channel.in', partition: at }]), []);
+  assert.match(notWritten(unwritten(placed, [{ topicName: 'rtm.channel.in', partition: (at + 1) % 32 }])).message, new RegExp(`without writing rtm\\.channel\\.in/${at} `));
 });

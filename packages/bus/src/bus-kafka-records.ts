@@ -1,19 +1,32 @@
 import { ROOT_CONTEXT, propagation, type Context } from '@opentelemetry/api';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { InRecord, OutRecord } from './bus.js';
-import { TOPICS } from './topics.js';
+import { keyPartition } from './partitioner.js';
+import { partitionsOf } from './topics.js';
 
-/** Records as kafkajs sends them: grouped by topic, JSON values, trace context in the headers. */
+/**
+ * The partition a record goes to: its own, or for a topic the system defines the one
+ * kafkajs's partitioner would choose by its key. Placed here rather than by kafkajs so that
+ * which records a send left out can be told partition by partition ({@link unwritten}).
+ */
+function partitionOf(r: OutRecord): number | undefined {
+  if (r.partition !== undefined) return r.partition;
+  const count = partitionsOf(r.topic);
+  return count === undefined ? undefined : count === 1 ? 0 : keyPartition(r.topic, r.key, count);
+}
+
+/** Records as kafkajs sends them: grouped by topic, placed, JSON values, trace context in the headers. */
 export function toTopicMessages(records: OutRecord[]) {
   const byTopic = new Map<string, Array<{ key: string; value: string | null; partition?: number; headers: IHeaders }>>();
   for (const r of records) {
     const headers: Record<string, string> = { ...r.headers };
     if (r.context) propagation.inject(r.context, headers);
     const list = byTopic.get(r.topic) ?? [];
+    const partition = partitionOf(r);
     list.push({
       key: r.key,
       value: r.value === null ? null : JSON.stringify(r.value),
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      ...(partition !== undefined ? { partition } : {}),
       headers,
     });
     byTopic.set(r.topic, list);
@@ -53,10 +66,6 @@ export function splitBySize(topicMessages: TopicMessages, maxBytes = MAX_REQUEST
   return requests;
 }
 
-/** Topics of one partition: a record sent there without a partition goes to partition 0. */
-const SINGLE_PARTITION_TOPICS = new Set<string>(Object.values(TOPICS).filter((t) => t.partitions === 1 && t !== TOPICS.inbox).map((t) => t.name));
-const onePartition = (topic: string) => topic.startsWith(TOPICS.inbox.name) || SINGLE_PARTITION_TOPICS.has(topic);
-
 /**
  * The records of a send whose partitions kafkajs's answer does not name: not written by this
  * send (a lost leader may have written them before it died, its answer lost).
@@ -64,18 +73,15 @@ const onePartition = (topic: string) => topic.startsWith(TOPICS.inbox.name) || S
  * brokers that have not answered: when a lost leader's partitions moved to a broker that had
  * answered for others, their records were never sent and the send resolved all the same, so
  * a transaction committed without them (acked posts missing from the log, or from a gateway's
- * inbox, after a broker was killed). A record without a partition (one kafkajs places by key)
- * is checked by topic only: a plain publish gives every record its partition first.
+ * inbox, after a broker was killed). Every record of a topic the system defines has its
+ * partition ({@link toTopicMessages}); one of another topic is checked by topic only.
  */
 export function unwritten(topicMessages: TopicMessages, answers: Array<{ topicName: string; partition: number }>): TopicMessages {
   const written = new Set(answers.map((a) => `${a.topicName}/${a.partition}`));
   const topics = new Set(answers.map((a) => a.topicName));
   const left: TopicMessages = [];
   for (const { topic, messages } of topicMessages) {
-    const lost = messages.filter((m) => {
-      const partition = m.partition ?? (onePartition(topic) ? 0 : undefined);
-      return partition === undefined ? !topics.has(topic) : !written.has(`${topic}/${partition}`);
-    });
+    const lost = messages.filter((m) => (m.partition === undefined ? !topics.has(topic) : !written.has(`${topic}/${m.partition}`)));
     if (lost.length > 0) left.push({ topic, messages: lost });
   }
   return left;

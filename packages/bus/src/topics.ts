@@ -103,3 +103,10 @@ export const CLUSTER_TOPICS: TopicDefinition[] = [TOPICS.channelIn, TOPICS.chann
 export function inboxTopic(instanceId: string): TopicDefinition {
   return { ...TOPICS.inbox, name: `${TOPICS.inbox.name}${instanceId}` };
 }
+
+const PARTITIONS = new Map<string, number>(CLUSTER_TOPICS.map((t) => [t.name, t.partitions]));
+
+/** Partitions of a topic the system defines (an instance's inbox has one); undefined for another. */
+export function partitionsOf(topic: string): number | undefined {
+  return topic.startsWith(TOPICS.inbox.name) ? 1 : PARTITIONS.get(topic);
+}
