@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, Kafka, Partitioners, logLevel, type Consumer, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type LogEntry, type PartitionAssigner, type Producer } from 'kafkajs';
 import type { Bus, FollowOptions, OutRecord, ProcessOptions, ReadPartitionsOptions, Subscription } from './bus.js';
 import { AdminClients } from './bus-kafka-admin.js';
 import { KafkaFollower } from './bus-kafka-follower.js';
@@ -152,7 +152,7 @@ export class KafkaBus implements Bus {
       { kafka: this.kafka, clientId: this.options.clientId, publish: (records) => this.publish(records), offsets: (topic) => this.offsets(topic), log: this.options.log },
       options,
     );
-    return this.track(follower);
+    return this.track(() => follower.stop());
   }
 
   async process(options: ProcessOptions): Promise<Subscription> {
@@ -165,7 +165,7 @@ export class KafkaBus implements Bus {
       },
       options,
     );
-    const sub = this.track(consumer);
+    const sub = this.track(() => consumer.disconnect());
     return {
       stop: async () => {
         await sub.stop();
@@ -220,11 +220,12 @@ export class KafkaBus implements Bus {
     }
   }
 
-  private track(running: { stop(): Promise<void> } | Consumer): Subscription {
+  /** A subscription the bus stops on close; `end` ends what it runs. */
+  private track(end: () => Promise<void>): Subscription {
     const sub: Subscription = {
       stop: async () => {
         this.running.delete(sub);
-        await ('disconnect' in running ? running.disconnect() : running.stop()).catch(() => undefined);
+        await end().catch(() => undefined);
       },
     };
     this.running.add(sub);
