@@ -9,11 +9,12 @@ const TRANSACTION_DEADLINE_MS = 15_000;
  * markers, a few milliseconds later; at the client's usual 100 ms first retry every
  * back-to-back transaction of a busy partition waited ~110 ms for nothing (measured: 127 ms
  * per transaction back to back, 20 ms with a 5 ms first retry). The wait between retries
- * stops growing at 500 ms: a killed broker's partitions get new leaders about 2 s after the
- * kill, and at a 2 s cap a write noticed that up to 2 s late (seen: a channel server's batch
- * stuck until 5.4 s after the kill). About 13 s of retries in all, inside the deadline.
+ * stops growing at 250 ms: kafkajs refreshes its metadata when a write fails, then waits, so
+ * a partition that got a new leader is written at most two waits later (at a 2 s cap, a
+ * channel server's batch stayed stuck until 5.4 s after a broker was killed). About 11 s of
+ * retries in all, inside the deadline.
  */
-export const TRANSACTION_RETRY = { initialRetryTime: 5, maxRetryTime: 500, retries: 32 };
+export const TRANSACTION_RETRY = { initialRetryTime: 5, maxRetryTime: 250, retries: 50 };
 
 /** An open transaction of a kafkajs transactional producer. */
 export type Transaction = Awaited<ReturnType<Producer['transaction']>>;

@@ -26,6 +26,15 @@ export interface KafkaBusOptions extends KafkaClientSettings {
 const LEVELS = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as const;
 const LEVEL_NAMES: Record<number, string> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
 
+/**
+ * Retries of the plain producer: as the client's, but a wait between them of 200 ms at most.
+ * kafkajs refreshes its metadata when a send fails and then waits, so a send to a killed
+ * leader finds the new one at most two waits after the move: at 500 ms waits an admin
+ * server's post stayed on the dead broker until a second after its partitions had moved,
+ * holding every post behind it (sends go one at a time, {@link PublishQueue}). About 10 s in all.
+ */
+export const PUBLISH_RETRY = { initialRetryTime: 100, maxRetryTime: 200, retries: 50 };
+
 /** The {@link Bus} on a real Kafka cluster, through kafkajs. */
 export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
@@ -69,7 +78,7 @@ export class KafkaBus implements Bus {
 
   private plainProducer(): Promise<Producer> {
     this.producer ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: PUBLISH_RETRY, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       return producer;
     })();

@@ -64,7 +64,7 @@ export function brokerOverrides(nodes = 1): Record<string, string> {
  * the time, and nothing is fenced until a new one is elected and the dead broker's session
  * has run out on it: 3.8-5.4 s from the kill at Kafka's defaults (2 s without a fetch from the
  * leader, an election of up to 1 s, then the 2 s session), against 1.1-1.8 s when the
- * controller lives. Meanwhile every group coordinator waits on the dead replica of its
+ * controller lives (with the 2 s session since shortened to 1 s, below). Meanwhile every group coordinator waits on the dead replica of its
  * `__consumer_offsets` partition, and a channel server's 1 s session ends: in 18 leader
  * rounds the pause was 1.9-3.9 s every time the controller lived and 4.2-12.4 s every time it
  * died. A voter now calls an election after 1 s without the leader, within half a second.
@@ -72,6 +72,15 @@ export function brokerOverrides(nodes = 1): Record<string, string> {
 const QUORUM_FAILOVER: Record<string, string> = {
   'controller.quorum.fetch.timeout.ms': '1000',
   'controller.quorum.election.timeout.ms': '500',
+  // Every write to a partition the dead broker was a replica of waits for it to be fenced
+  // (then it leaves the ISRs), and so does every group heartbeat: Kafka's group coordinator
+  // answers a heartbeat only once its `__consumer_offsets` partition's writes are replicated,
+  // and a member waiting on that answer sends no other, so a channel server's 1 s session
+  // ran out in 13 of 30 leader rounds (each then rebuilt every partition). A 1 s session with
+  // four beats in it: fenced 1 s sooner whether or not the controller died with it. Only with
+  // several nodes: a lone broker has no one to hand its partitions to.
+  'broker.session.timeout.ms': '1000',
+  'broker.heartbeat.interval.ms': '250',
 };
 
 /** Settings the same whatever the cluster's size. */

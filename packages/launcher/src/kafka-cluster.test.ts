@@ -19,6 +19,13 @@ test('three or more brokers keep three copies of everything, two of which must h
   assert.equal(brokerOverrides(1)['transaction.state.log.min.isr'], '1');
 });
 
+test('a killed broker of a cluster is fenced after 1 s, a lone broker keeps a 2 s session', () => {
+  const three = brokerOverrides(3);
+  assert.equal(three['broker.session.timeout.ms'], '1000');
+  assert.ok(Number(three['broker.heartbeat.interval.ms']) * 4 <= 1000, 'several beats fit in a session');
+  assert.equal(brokerOverrides(1)['broker.session.timeout.ms'], '2000');
+});
+
 test('each node gets a client and a controller port, two apart from the last', () => {
   const ports = defaultPorts({}, 3);
   assert.deepEqual(ports.kafka, [9092, 9094, 9096]);
