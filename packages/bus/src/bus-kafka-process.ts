@@ -1,6 +1,6 @@
 import { context, type Context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner, Transaction } from 'kafkajs';
-import type { OutRecord, PartitionWriter, ProcessOptions } from './bus.js';
+import { BatchDeferred, groupMovedOn, type OutRecord, type PartitionWriter, type ProcessOptions } from './bus.js';
 import { notWritten, toInRecord, toTopicMessages, unwritten } from './bus-kafka-records.js';
 import { PartitionProducers } from './bus-kafka-transactions.js';
 import { ProcessMetrics, consumerLag, observeConsumerLag } from './bus-metrics.js';
@@ -56,6 +56,8 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
         ? producers.inTransaction(topic, partition, (tx) => sendInTransaction(tx, context.active(), records))
         : host.publish(records),
     committedOffsets: (topic, partitions) => host.committedOffsets(options.groupId, topic, partitions),
+    confirm: async (topic, partition, records) =>
+      transactional && producers.confirm(topic, partition, (tx) => sendInTransaction(tx, context.active(), records)),
   };
   const consumer = host.kafka.consumer({
     groupId: options.groupId,
@@ -81,8 +83,9 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     const assignment = event.payload.memberAssignment as Record<string, number[]>;
     // Back in the group under a new member id, another member may have fenced any of this
-    // one's producers meanwhile: every partition starts with a fresh one.
-    if (member !== undefined && member !== event.payload.memberId) producers.keepOnly({});
+    // one's producers meanwhile: each is used again only to confirm it was not (the processor
+    // then keeps the partition's memory, PartitionWriter.confirm), or else replaced.
+    if (member !== undefined && member !== event.payload.memberId) producers.markReturned();
     member = event.payload.memberId;
     producers.keepOnly(assignment);
     consumerLag.keepOnly(options.groupId, assignment);
@@ -148,7 +151,7 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     if (beating) return;
     beating = true;
     void heartbeat()
-      .catch((err: { type?: string }) => void (groupMoved ||= err?.type === 'REBALANCE_IN_PROGRESS' || err?.type === 'UNKNOWN_MEMBER_ID' || err?.type === 'ILLEGAL_GENERATION'))
+      .catch((err: unknown) => void (groupMoved ||= groupMovedOn(err)))
       .finally(() => (beating = false));
   }, s.options.heartbeatIntervalMs ?? 500);
   let handled = false;
@@ -157,8 +160,13 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     handled = true;
     span?.step('handled');
     // The group may have moved the partition while the batch waited: writing now through
-    // its transactional id would fence the partition's new owner.
-    if (isStale() || !isRunning()) return span?.end('stale');
+    // its transactional id would fence the partition's new owner. A consumer stopping
+    // (restarting into the group) leaves the batch applied in memory but unwritten: undone,
+    // or the memory kept across the return would serve it twice.
+    if (isStale() || !isRunning()) {
+      if (!isRunning()) s.options.onAborted?.(handed, new Error('the consumer stopped before the batch was written'));
+      return span?.end('stale');
+    }
     const after = BigInt(batch.lastOffset()) + 1n;
     const floor = s.options.committedFloor?.(batch.partition);
     const next = (floor !== undefined && floor > after ? floor : after).toString();
@@ -174,6 +182,7 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
       await s.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     }
   } catch (err) {
+    if (err instanceof BatchDeferred) return span?.end('deferred');
     span?.end('aborted', err);
     s.metrics.aborted();
     s.options.onAborted?.(handed, err);

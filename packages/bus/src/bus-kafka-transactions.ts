@@ -22,6 +22,12 @@ export type Transaction = Awaited<ReturnType<Producer['transaction']>>;
 interface Slot {
   producer: Promise<Producer>;
   queue: Promise<unknown>;
+  /**
+   * Held from before the member came back under a new member id: only {@link
+   * PartitionProducers.confirm} may use it (another member may have fenced it meanwhile, and
+   * a commit would find out too late); a plain transaction replaces it first.
+   */
+  returned?: boolean;
 }
 
 /**
@@ -72,8 +78,38 @@ export class PartitionProducers {
   /** Runs `work` in a transaction of the partition's producer, committed when it resolves. */
   inTransaction(topic: string, partition: number, work: (tx: Transaction) => Promise<void>): Promise<void> {
     const id = this.idOf(topic, partition);
-    const slot = this.slotFor(id);
+    const held = this.slots.get(id);
+    if (held?.returned) this.retire(id, held);
+    return this.run(id, this.slotFor(id), work);
+  }
+
+  /**
+   * Runs `work` in a transaction of the producer held from before the member came back under
+   * a new member id ({@link markReturned}), if it is still there when the transaction starts:
+   * true once committed, and the producer is then an ordinary one again. False without such a
+   * producer or when the transaction fails (the producer is then thrown away).
+   */
+  async confirm(topic: string, partition: number, work: (tx: Transaction) => Promise<void>): Promise<boolean> {
+    const id = this.idOf(topic, partition);
+    const slot = this.slots.get(id);
+    if (!slot?.returned) return false;
+    try {
+      await this.run(id, slot, work, () => this.slots.get(id) === slot && slot.returned === true);
+      slot.returned = false;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The member came back to the group under a new member id: see {@link Slot.returned}. */
+  markReturned(): void {
+    for (const slot of this.slots.values()) slot.returned = true;
+  }
+
+  private run(id: string, slot: Slot, work: (tx: Transaction) => Promise<void>, stillHeld: () => boolean = () => true): Promise<void> {
     const run = slot.queue.then(async () => {
+      if (!stillHeld()) throw new Error(`producer of ${id} was replaced`);
       let tx: Transaction | undefined;
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -108,12 +144,13 @@ export class PartitionProducers {
    */
   keepOnly(assignment: Record<string, number[]>): void {
     const owned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => this.idOf(t, p))));
-    for (const [id, slot] of this.slots) {
-      if (!owned.has(id)) {
-        this.slots.delete(id);
-        void slot.queue.then(() => slot.producer).then((producer) => producer.disconnect()).catch(() => undefined);
-      }
-    }
+    for (const [id, slot] of this.slots) if (!owned.has(id)) this.retire(id, slot);
+  }
+
+  /** Forgets a producer and closes it once its last transaction is done. */
+  private retire(id: string, slot: Slot): void {
+    if (this.slots.get(id) === slot) this.slots.delete(id);
+    void slot.queue.then(() => slot.producer).then((producer) => producer.disconnect()).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {

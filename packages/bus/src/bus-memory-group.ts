@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import { AssignerProtocol, PartitionAssigners, type PartitionAssigner } from 'kafkajs';
-import type { Assignment, Batch, InRecord, OutRecord, PartitionWriter, ProcessOptions, Subscription } from './bus.js';
+import { BatchDeferred, type Assignment, type Batch, type InRecord, type OutRecord, type PartitionWriter, type ProcessOptions, type Subscription } from './bus.js';
 import { ProcessMetrics } from './bus-metrics.js';
 import { startTransactionSpan, traceTransactionalSend } from './bus-tracing.js';
 
@@ -168,6 +168,11 @@ export class MemoryGroup {
       this.committed.set(key, from + records.length);
       span?.end('committed');
     } catch (err) {
+      // Read again on a later turn, as kafkajs fetches an unresolved batch again.
+      if (err instanceof BatchDeferred) {
+        span?.end('deferred');
+        return true;
+      }
       span?.end('aborted', err);
       this.metrics.aborted();
       member.options.onAborted?.(batch, err);

@@ -106,8 +106,11 @@ export interface TransactionSpan {
   context: Context;
   /** Marks a step of the transaction (an event on the span). */
   step(name: string): void;
-  /** Ends the span; `outcome` says whether the outputs and offsets were committed. */
-  end(outcome: 'committed' | 'aborted' | 'stale', error?: unknown): void;
+  /**
+   * Ends the span; `outcome` says whether the outputs and offsets were committed (`deferred`:
+   * not handled, read again after the consumer rejoins).
+   */
+  end(outcome: 'committed' | 'aborted' | 'stale' | 'deferred', error?: unknown): void;
 }
 
 /**

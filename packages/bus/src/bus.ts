@@ -52,6 +52,35 @@ export interface PartitionWriter {
    * after a {@link commit} has fenced the previous owner, they include its last transaction.
    */
   committedOffsets(topic: string, partitions: number[]): Promise<Map<number, string>>;
+  /**
+   * Commits `records` in a transaction of the partition's producer only if it is the one this
+   * member held before it last came back to the group under a new member id, never a new
+   * one: true once committed. Kafka lets only the newest producer of a transactional id
+   * commit, and every owner writes its marker through that id before serving, so a commit
+   * through the old producer proves that nobody owned the partition meanwhile. False when
+   * there is no such producer (it failed, or was replaced), when the write fails (the
+   * producer is then thrown away), and always without transactions (nothing is fenced).
+   */
+  confirm?(topic: string, partition: number, records: OutRecord[]): Promise<boolean>;
+}
+
+/**
+ * Thrown by a {@link ProcessOptions.handleBatch} that cannot serve its batch now because the
+ * group is moving on (the batch waited for a rebuild and the coordinator answered a heartbeat
+ * with a rebalance): nothing was applied, nothing is aborted, and the batch is read again
+ * after the consumer rejoins.
+ */
+export class BatchDeferred extends Error {
+  constructor(reason: string) {
+    super(`batch deferred: ${reason}`);
+    this.name = 'BatchDeferred';
+  }
+}
+
+/** Whether a heartbeat's error says the group is rebalancing without this member's current generation. */
+export function groupMovedOn(err: unknown): boolean {
+  const type = (err as { type?: string } | null)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION';
 }
 
 /** Options of {@link Bus.process}. */
@@ -90,7 +119,8 @@ export interface ProcessOptions {
   onAssignment(assignment: Assignment, writer: PartitionWriter, member: string): void;
   /**
    * Turns one batch into the records to write. They are written in one transaction together
-   * with the batch's consumed offsets: all or nothing.
+   * with the batch's consumed offsets: all or nothing. Throwing {@link BatchDeferred} leaves
+   * the batch unhandled, to be read again.
    */
   handleBatch(batch: Batch, writer: PartitionWriter): Promise<OutRecord[]>;
   /**

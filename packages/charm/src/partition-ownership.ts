@@ -1,17 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Bus, InRecord, PartitionWriter } from '@rtm/bus';
+import { BatchDeferred, groupMovedOn, type Bus, type InRecord, type PartitionWriter } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 import { latencyHistogram } from '@rtm/telemetry';
+import { ownerMarkers, readPartitionsBack, type RebuildSource } from './partition-rebuild.js';
 
-/** A topic a new owner reads back, partition by partition, before serving. */
-export interface RebuildSource {
-  topic: string;
-  /** Offset to start reading a partition from, given its watermarks. */
-  from(partition: number, offsets: { low: string; high: string }): string | Promise<string>;
-  /** Replays one record (never a marker). */
-  replay(record: InRecord): void;
-}
+export type { RebuildSource } from './partition-rebuild.js';
 
 /** What one rebuild did, for logs and the operator events. */
 export interface Rebuilt {
@@ -34,6 +27,8 @@ export interface PartitionOwnershipOptions {
   /** Forgets every piece of state of a partition. */
   drop(partition: number): void;
   onRebuilt?(rebuilt: Rebuilt): void;
+  /** See {@link RETURN_GRACE_MS} (the default). */
+  returnGraceMs?: number;
 }
 
 const tracer = trace.getTracer('rtm-ownership');
@@ -53,18 +48,22 @@ export function isFenced(err: unknown): boolean {
   return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || /old epoch|fenced|producer is disconnect/i.test(String(err));
 }
 
-/** How long a rebuild's first read of its sources may take before it is begun again. */
-const REBUILD_READ_MS = 10_000;
+/**
+ * How long a member back in the group under a new member id waits before rebuilding the
+ * partitions it did not have before (see {@link PartitionOwnership.assign}).
+ */
+export const RETURN_GRACE_MS = 2_000;
+
+/** How soon a batch of a partition in that grace is read again. */
+const BORROWED_RETRY_MS = 100;
 
 const takeovers = latencyHistogram('rtm.takeover.duration', 'From the group assigning partitions to this server to their rebuild being done (they are served from then on)');
 
 /**
  * Which partitions of a consumer group this server owns, and the rebuild a newly owned
- * partition needs before it is served. The rebuild writes an owner marker (a fresh nonce)
- * to the partition of every source topic through the partition's transactional producer,
- * which fences the previous owner, then reads each source until it meets its own marker:
- * having read one's own committed marker proves every record committed before it was seen.
- * Rebuilds start as soon as the group assigns, not on the first message.
+ * partition needs before it is served ({@link readPartitionsBack}: an owner marker written
+ * through the partition's transactional producer fences the previous owner, and the sources
+ * are read up to it). Rebuilds start as soon as the group assigns, not on the first message.
  */
 export class PartitionOwnership {
   private readonly owned = new Set<number>();
@@ -76,8 +75,13 @@ export class PartitionOwnership {
   /** The latest assignment, and the writer it came with (a partition recovered in place is rebuilt through it). */
   private assigned = new Set<number>();
   private writer: PartitionWriter | undefined;
-  /** Counts assignments: a rebuild begun for an older one must not settle the current one's partitions. */
+  /** Counts assignments: a rebuild begun for an older assignment must not settle the current one's partitions. */
   private generation = 0;
+  /** Partitions whose memory outlived a return under a new member id, served again once their producer confirms it (see {@link assign}). */
+  private readonly kept = new Set<number>();
+  /** Partitions new to this member on its return under a new member id, rebuilt only after {@link RETURN_GRACE_MS} (see {@link assign}). */
+  private readonly borrowed = new Set<number>();
+  private borrowedUntil = 0;
   /**
    * Per owned partition, the offset below which every command is known committed: after a
    * rebuild, the group's committed offset read after the fence (the consumer's position was
@@ -103,25 +107,36 @@ export class PartitionOwnership {
   }
 
   /**
-   * Takes the group's new assignment: drops what moved away, rebuilds what moved here. Under a
-   * new member id (the consumer was out of the group: restarted after a failed transaction, or
-   * its session expired while a broker was lost) every partition is rebuilt: while it was out,
-   * another member may have owned them and sequenced messages this one never saw (found under
-   * a broker fault: history answered from such a stale memory missed acked messages).
+   * Takes the group's new assignment: drops what moved away, rebuilds what moved here.
+   *
+   * Under a new member id the consumer was out of the group (its session ran out while a
+   * broker was lost, or it restarted after a failed write), and another member may have owned
+   * any partition meanwhile and sequenced messages this one never saw (found under a broker
+   * fault: history answered from such a stale memory missed acked messages). So:
+   * - a partition it was serving keeps its memory only if its producer confirms that nobody
+   *   else took it ({@link PartitionWriter.confirm}); else it is rebuilt;
+   * - a partition it was not assigned before is rebuilt only after {@link RETURN_GRACE_MS}.
+   *   The other members were likely dropped by the same fault (a lost broker holds up every
+   *   heartbeat of the group's coordinator until it is fenced), and the first back was given
+   *   every partition: rebuilding them at once fenced the others' producers, so each of them,
+   *   back a second later, rebuilt everything too (pauses of 5-6 s). A rebalance within the
+   *   grace (the others back) hands them back untouched.
    */
   assign(partitions: number[], writer: PartitionWriter, member?: string): void {
+    const now = new Set(partitions);
     if (member !== undefined && member !== this.member) {
-      if (this.member !== undefined) for (const p of this.owned) this.lose(p);
+      if (this.member !== undefined) this.returned(now);
       this.member = member;
     }
-    const now = new Set(partitions);
     for (const p of this.owned) {
       if (!now.has(p)) {
         this.o.drop(p);
         this.pending.delete(p);
         this.resumeAt.delete(p);
+        this.kept.delete(p);
       }
     }
+    for (const p of this.borrowed) if (!now.has(p)) this.borrowed.delete(p);
     for (const p of now) if (!this.owned.has(p)) this.pending.add(p);
     this.assigned = now;
     this.writer = writer;
@@ -129,8 +144,21 @@ export class PartitionOwnership {
     for (const p of now) this.owned.add(p);
     this.assignedAt = Date.now();
     const generation = ++this.generation;
-    this.o.log.info('partitions assigned', { topic: this.o.inputTopic, partitions: this.partitions, rebuilding: [...this.pending] });
-    if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer, generation));
+    this.o.log.info('partitions assigned', { topic: this.o.inputTopic, partitions: this.partitions, rebuilding: [...this.pending], kept: [...this.kept], borrowed: [...this.borrowed] });
+    if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.settle(writer, generation));
+  }
+
+  /** Back in the group under a new member id, given `now`: see {@link assign}. */
+  private returned(now: Set<number>): void {
+    for (const p of this.owned) {
+      if (this.serves(p) || this.kept.has(p)) {
+        this.kept.add(p);
+        this.pending.add(p);
+      } else this.lose(p);
+    }
+    this.borrowed.clear();
+    for (const p of now) if (!this.assigned.has(p)) this.borrowed.add(p);
+    if (this.borrowed.size > 0) this.borrowedUntil = Date.now() + (this.o.returnGraceMs ?? RETURN_GRACE_MS);
   }
 
   /** A partition whose in-memory state can no longer be trusted (an aborted transaction). */
@@ -138,6 +166,7 @@ export class PartitionOwnership {
     this.o.drop(partition);
     this.owned.delete(partition);
     this.resumeAt.delete(partition);
+    this.kept.delete(partition);
   }
 
   /**
@@ -153,10 +182,11 @@ export class PartitionOwnership {
     this.owned.add(partition);
     this.pending.add(partition);
     this.resumeAt.delete(partition);
+    this.kept.delete(partition);
     this.assignedAt = Date.now();
     const writer = this.writer;
     const generation = this.generation;
-    this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer, generation));
+    this.rebuilding = this.rebuilding.then(() => this.settle(writer, generation));
     return true;
   }
 
@@ -196,16 +226,26 @@ export class PartitionOwnership {
    * place after a lost broker held up every batch of its server for seconds). A new assignment
    * that arrives during the wait (a rejoin under a new member id drops every partition) is
    * waited for too: returning when only the older rebuild was done served a batch from a memory
-   * that had just been emptied.
+   * that had just been emptied. Throws {@link BatchDeferred} when a heartbeat says the group is
+   * rebalancing: the consumer must rejoin rather than wait here (the group waits for it).
    */
   async ready(heartbeat: () => Promise<void>, partition?: number): Promise<void> {
+    if (partition !== undefined && this.borrowed.has(partition)) {
+      // Not waited for here: kafkajs fetches a broker's partitions again only once every batch
+      // of its last fetch is done, so a wait would hold up this member's own partitions for
+      // the whole grace. Read again a little later (not at once, which would spin).
+      await new Promise((r) => setTimeout(r, BORROWED_RETRY_MS));
+      if (this.borrowed.has(partition)) throw new BatchDeferred(`partition ${partition} waits for its owner to come back`);
+    }
     for (let chain = this.rebuilding; ; chain = this.rebuilding) {
       if (partition !== undefined && this.serves(partition)) return;
       let done = false;
       const waiting = chain.finally(() => (done = true));
       while (!done) {
         await Promise.race([waiting, new Promise((r) => setTimeout(r, 150))]);
-        if (!done) await heartbeat().catch(() => undefined);
+        if (!done) await heartbeat().catch((err: unknown) => {
+          if (groupMovedOn(err)) throw new BatchDeferred(`partition ${partition ?? 'any'} waits on a rebuild and the group is rebalancing`);
+        });
         if (partition !== undefined && this.serves(partition)) return;
       }
       if (chain === this.rebuilding) return;
@@ -217,10 +257,48 @@ export class PartitionOwnership {
     return this.owned.has(partition) && !this.pending.has(partition);
   }
 
-  private async rebuildWithRetry(writer: PartitionWriter, generation: number): Promise<void> {
-    for (let attempt = 1; this.pending.size > 0 && generation === this.generation; attempt++) {
+  /** Brings an assignment's pending partitions to be served: kept ones confirmed, the rest rebuilt, borrowed ones last. */
+  private async settle(writer: PartitionWriter, generation: number): Promise<void> {
+    if (this.kept.size > 0) await this.confirmKept(writer, generation);
+    await this.rebuildWithRetry(writer, generation, (p) => !this.borrowed.has(p));
+    if (this.borrowed.size === 0 || !(await this.graceOver(generation))) return;
+    await this.rebuildWithRetry(writer, generation, () => true);
+  }
+
+  /** Serves again, without a rebuild, each kept partition whose producer confirms nobody else owned it meanwhile. */
+  private async confirmKept(writer: PartitionWriter, generation: number): Promise<void> {
+    const kept = [...this.kept].filter((p) => this.owned.has(p) && this.pending.has(p));
+    if (kept.length === 0) return;
+    const confirmed: number[] = [];
+    await Promise.all(
+      kept.map(async (p) => {
+        const ok = (await writer.confirm?.(this.o.inputTopic, p, ownerMarkers(this.o, p)).catch(() => false)) ?? false;
+        // A newer assignment confirms for itself.
+        if (generation !== this.generation || !this.kept.delete(p)) return;
+        if (ok && this.owned.has(p)) {
+          this.pending.delete(p);
+          confirmed.push(p);
+        }
+      }),
+    );
+    if (generation !== this.generation) return;
+    this.o.log.info('partitions kept after returning to the group', { kept: confirmed.sort((a, b) => a - b), rebuilding: kept.filter((p) => !confirmed.includes(p)) });
+  }
+
+  /** Waits out the grace of borrowed partitions; false when a newer assignment came meanwhile. */
+  private async graceOver(generation: number): Promise<boolean> {
+    while (generation === this.generation && Date.now() < this.borrowedUntil) await new Promise((r) => setTimeout(r, 50));
+    if (generation !== this.generation) return false;
+    this.o.log.warn('their owner did not come back; rebuilding them', { partitions: [...this.borrowed].sort((a, b) => a - b) });
+    this.borrowed.clear();
+    return true;
+  }
+
+  private async rebuildWithRetry(writer: PartitionWriter, generation: number, include: (p: number) => boolean): Promise<void> {
+    const todo = () => [...this.pending].filter((p) => this.owned.has(p) && include(p));
+    for (let attempt = 1; todo().length > 0 && generation === this.generation; attempt++) {
       try {
-        await this.rebuild(writer, attempt, generation);
+        await this.rebuild(writer, todo(), attempt, generation);
       } catch (err) {
         // A newer assignment's own rebuild follows this one and decides for itself.
         if (generation !== this.generation) return;
@@ -230,65 +308,29 @@ export class PartitionOwnership {
         // up: the next batch of one finds it unowned, which restarts the consumer into the
         // group's current assignment.
         if (isFenced(err) || attempt >= MAX_REBUILD_ATTEMPTS) {
-          this.o.log.warn('rebuild abandoned; rejoining the group', { attempt, partitions: [...this.pending], error: String(err) });
-          for (const p of this.pending) this.lose(p);
-          this.pending.clear();
+          const given = todo();
+          this.o.log.warn('rebuild abandoned; rejoining the group', { attempt, partitions: given, error: String(err) });
+          for (const p of given) {
+            this.lose(p);
+            this.pending.delete(p);
+          }
           return;
         }
-        this.o.log.error('rebuild failed; retrying', { attempt, partitions: [...this.pending], error: String(err) });
+        this.o.log.error('rebuild failed; retrying', { attempt, partitions: todo(), error: String(err) });
         await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
       }
     }
+    for (const p of this.pending) if (!this.owned.has(p)) this.pending.delete(p);
   }
 
-  private async rebuild(writer: PartitionWriter, attempt: number, generation: number): Promise<void> {
-    const partitions = [...this.pending].filter((p) => this.owned.has(p));
-    if (partitions.length === 0) return this.pending.clear();
+  private async rebuild(writer: PartitionWriter, partitions: number[], attempt: number, generation: number): Promise<void> {
     const startedAt = Date.now();
     const assignedAt = this.assignedAt || startedAt;
     const span = tracer.startSpan('charm.rebuild', {
       attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.o.inputTopic, 'rtm.topic': this.o.inputTopic, 'rtm.partitions': partitions.join(','), 'rtm.rebuild.wait_ms': startedAt - assignedAt },
     });
     try {
-      const offsets = await Promise.all(this.o.sources.map(async (s) => new Map((await this.o.bus.offsets(s.topic)).map((x) => [x.partition, x]))));
-      const nonces = new Map<number, string>();
-      // Each partition's own producer writes its marker: initialising it fences the previous owner.
-      await Promise.all(
-        partitions.map(async (p) => {
-          this.o.drop(p);
-          const nonce = randomUUID();
-          nonces.set(p, nonce);
-          const marker = { type: 'owner', partition: p, owner: this.o.instanceId, nonce, at: Date.now() };
-          await writer.commit(this.o.inputTopic, p, this.o.sources.map((s) => ({ topic: s.topic, key: '__owner', partition: p, value: marker })));
-        }),
-      );
-      // Transactional: the marker fenced the previous owner, whose last transaction is now
-      // committed or aborted, so the group's offsets say where it stopped. (At least once, the
-      // marker fences nothing, but the consumer's own commits carry the group generation, so
-      // an old owner cannot commit late and these offsets are the consumer's own position.)
-      const resume = await writer.committedOffsets(this.o.inputTopic, partitions);
-      const replayed: Record<string, number> = {};
-      await Promise.all(
-        this.o.sources.map(async (source, i) => {
-          replayed[source.topic] = 0;
-          const starts = await Promise.all(partitions.map(async (p) => [p, await source.from(p, offsets[i]!.get(p) ?? { low: '0', high: '0' })] as const));
-          const from = new Map(starts);
-          return this.o.bus.readPartitions({
-            topic: source.topic,
-            from,
-            // A read that stalls (its private group's coordinator lost with a broker) is begun
-            // again soon rather than awaited for half a minute; each attempt allows more time.
-            timeoutMs: Math.min(60_000, REBUILD_READ_MS * attempt),
-            onRecord: (r) => {
-              const m = r.value as { type?: string; nonce?: string } | null;
-              if (m?.type === 'owner') return m.nonce === nonces.get(r.partition);
-              source.replay(r);
-              replayed[source.topic]!++;
-              return false;
-            },
-          });
-        }),
-      );
+      const { resume, replayed } = await readPartitionsBack(this.o, writer, partitions, attempt);
       if (generation !== this.generation) {
         // Rebuilt for an assignment that has since changed: what it replayed is not to be
         // trusted (a partition owned again is rebuilt afresh by the newer assignment, which
