@@ -56,8 +56,9 @@ export async function startProcess(host: ProcessHost, options: ProcessOptions): 
         ? producers.inTransaction(topic, partition, (tx) => sendInTransaction(tx, context.active(), records))
         : host.publish(records),
     committedOffsets: (topic, partitions) => host.committedOffsets(options.groupId, topic, partitions),
+    // Without records kafkajs commits nothing, and nothing would check the producer's epoch.
     confirm: async (topic, partition, records) =>
-      transactional && producers.confirm(topic, partition, (tx) => sendInTransaction(tx, context.active(), records)),
+      transactional && records.length > 0 && producers.confirm(topic, partition, (tx) => sendInTransaction(tx, context.active(), records)),
   };
   const consumer = host.kafka.consumer({
     groupId: options.groupId,

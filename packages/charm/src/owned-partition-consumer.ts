@@ -1,4 +1,4 @@
-import type { Batch, Bus, OutRecord, Subscription } from '@rtm/bus';
+import { BatchDeferred, type Batch, type Bus, type OutRecord, type Subscription } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 import { PartitionOwnership, type RebuildSource, type Rebuilt } from './partition-ownership.js';
 
@@ -93,12 +93,17 @@ export class OwnedPartitionConsumer {
   }
 
   async stop(): Promise<void> {
+    this.ownership.close();
     await this.subscription?.stop();
   }
 
   private async handleBatch(batch: Batch): Promise<OutRecord[]> {
     await this.ownership.ready(batch.heartbeat, batch.partition);
-    if (!this.ownership.serves(batch.partition)) throw new Error(`partition ${batch.partition} is no longer owned, or not rebuilt`);
+    if (!this.ownership.serves(batch.partition)) {
+      // Moved to another member by a rejoin kafkajs made meanwhile: not this member's to fail.
+      if (!this.ownership.isAssigned(batch.partition)) throw new BatchDeferred(`partition ${batch.partition} is no longer assigned here`);
+      throw new Error(`partition ${batch.partition} is no longer owned, or not rebuilt`);
+    }
     const records = this.ownership.unapplied(batch.partition, batch.records);
     return this.o.serve({ ...batch, records: records.filter((r) => !isOwnerMarker(r.value)) });
   }

@@ -1,59 +1,13 @@
 import { test } from 'node:test';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import assert from 'node:assert/strict';
-import { BatchDeferred, MemoryBus, type InRecord, type OutRecord, type PartitionWriter } from '@rtm/bus';
-import type { Logger } from '@rtm/runtime';
+import type { InRecord, OutRecord, PartitionWriter } from '@rtm/bus';
 import { MetricsProbe } from '@rtm/telemetry';
-import { PartitionOwnership, isFenced } from './partition-ownership.js';
+import { isFenced } from './partition-rebuild.js';
+import { gated, setup } from './partition-ownership.fixture.js';
 
 // Before the first rebuild: the histogram binds to the provider current at its first use.
 const probe = new MetricsProbe();
-
-const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const topic = (name: string) => ({ name, partitions: 2, key: 'k', config: {}, purpose: name });
-
-/** Two sources, and what the ownership replayed and dropped. */
-async function setup(writerAfterMarker?: (records: OutRecord[]) => OutRecord[], committed = new Map<number, string>(), returnGraceMs?: number) {
-  const bus = new MemoryBus();
-  await bus.ensureTopics([topic('in'), topic('log'), topic('state')]);
-  const replayed: Array<[string, number, unknown]> = [];
-  const dropped: number[] = [];
-  const ownership = new PartitionOwnership({
-    bus,
-    instanceId: 'server-2',
-    log,
-    inputTopic: 'in',
-    returnGraceMs,
-    drop: (p) => dropped.push(p),
-    sources: ['log', 'state'].map((name) => ({ topic: name, from: (_p: number, o: { low: string }) => o.low, replay: (r: InRecord) => void replayed.push([name, r.partition, r.value]) })),
-  });
-  const writer: PartitionWriter = {
-    commit: async (_t, _p, records) => bus.publish([...records, ...(writerAfterMarker?.(records) ?? [])]),
-    committedOffsets: async (_t, partitions) => new Map([...committed].filter(([p]) => partitions.includes(p))),
-  };
-  const rebuilt = async (partitions: number[], member?: string) => {
-    const before = ownership.history.length;
-    ownership.assign(partitions, writer, member);
-    await ownership.ready(async () => undefined);
-    assert.equal(ownership.history.length, before + 1);
-    return ownership.history[ownership.history.length - 1]!;
-  };
-  return { bus, ownership, replayed, dropped, rebuilt, writer };
-}
-
-/** A writer whose commits wait until `release` is called. */
-function gated(writer: PartitionWriter): { slow: PartitionWriter; release: () => void } {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const slow: PartitionWriter = {
-    commit: async (t, p, records) => {
-      await gate;
-      return writer.commit(t, p, records);
-    },
-    committedOffsets: writer.committedOffsets,
-  };
-  return { slow, release };
-}
 
 test('a new owner replays each source up to its own marker and not past it', async () => {
   const late = (records: OutRecord[]) => records.map((r) => ({ ...r, key: 'late', value: 'written after the marker' }));
@@ -121,89 +75,6 @@ test('under a new member id every partition is rebuilt: another member may have 
   assert.deepEqual(again.partitions, [0, 1]);
   assert.deepEqual([...new Set(s.dropped)].sort(), [0, 1], 'the old memory of both is forgotten');
   assert.ok(s.replayed.some(([, p, v]) => p === 1 && v === 'sequenced by another owner meanwhile'));
-});
-
-const markersOf = (bus: MemoryBus, partition: number) => bus.records('log').filter((r) => r.partition === partition && (r.value as { type?: string } | null)?.type === 'owner').length;
-
-test('back under a new member id, a partition its producer confirms keeps its memory; the others are rebuilt', async () => {
-  const s = await setup();
-  await s.rebuilt([0, 1], 'member-a');
-  s.dropped.length = 0;
-  const confirmed: number[] = [];
-  // Partition 0's producer was never fenced; partition 1's was (another member owned it meanwhile).
-  const writer: PartitionWriter = {
-    ...s.writer,
-    confirm: async (_t, p, records) => {
-      if (p !== 0) return false;
-      confirmed.push(p);
-      await s.bus.publish(records);
-      return true;
-    },
-  };
-  s.ownership.assign([0, 1], writer, 'member-b');
-  assert.equal(s.ownership.serves(0), false, 'not served before its producer confirms');
-  await s.ownership.ready(async () => undefined);
-  assert.deepEqual(confirmed, [0]);
-  assert.deepEqual(s.dropped, [1], 'partition 0 keeps its memory, 1 is dropped and rebuilt');
-  assert.deepEqual(s.ownership.history.at(-1)!.partitions, [1]);
-  assert.ok(s.ownership.serves(0) && s.ownership.serves(1));
-  // A partition whose batch was aborted before the return has no memory worth keeping.
-  s.ownership.lose(0);
-  s.dropped.length = 0;
-  s.ownership.assign([0, 1], writer, 'member-c');
-  await s.ownership.ready(async () => undefined);
-  assert.deepEqual(confirmed, [0], 'partition 0 not confirmed again: it is rebuilt');
-  assert.deepEqual([...s.ownership.history.at(-1)!.partitions].sort(), [0, 1]);
-});
-
-test('partitions new to a member back under a new member id wait out a grace; a rebalance within it hands them back unfenced', async () => {
-  const s = await setup(undefined, undefined, 150);
-  await s.rebuilt([0], 'member-a');
-  // Both members dropped by a broker fault; this one back first is given every partition.
-  s.ownership.assign([0, 1], s.writer, 'member-b');
-  await s.ownership.ready(async () => undefined, 0);
-  assert.equal(s.ownership.serves(1), false);
-  assert.equal(markersOf(s.bus, 1), 0, 'no marker written through partition 1 (it would fence its owner)');
-  // The other member back within the grace takes partition 1 back: it was never fenced.
-  s.ownership.assign([0], s.writer, 'member-b');
-  await s.ownership.ready(async () => undefined);
-  await new Promise((r) => setTimeout(r, 200));
-  assert.equal(markersOf(s.bus, 1), 0);
-  assert.deepEqual(s.ownership.partitions, [0]);
-});
-
-test('partitions new to a returning member are rebuilt once the grace is over and nobody came back for them', async () => {
-  const s = await setup(undefined, undefined, 150);
-  await s.rebuilt([0], 'member-a');
-  const back = Date.now();
-  s.ownership.assign([0, 1], s.writer, 'member-b');
-  // A batch of partition 1 meanwhile is read again later, holding up no fetch of partition 0.
-  await assert.rejects(s.ownership.ready(async () => undefined, 1), BatchDeferred);
-  await s.ownership.ready(async () => undefined);
-  assert.ok(Date.now() - back >= 140, 'not before the grace');
-  assert.ok(s.ownership.serves(0) && s.ownership.serves(1));
-  // A member that never left (the same member id) takes a partition over at once: CHARM.
-  s.ownership.assign([0], s.writer, 'member-b');
-  const moved = Date.now();
-  s.ownership.assign([0, 1], s.writer, 'member-b');
-  await s.ownership.ready(async () => undefined, 1);
-  assert.ok(Date.now() - moved < 140);
-});
-
-test('a batch waiting on a rebuild gives way when a heartbeat says the group is rebalancing', async () => {
-  const s = await setup();
-  const { slow, release } = gated(s.writer);
-  s.ownership.assign([0], slow, 'member-a');
-  const rebalancing = Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), { type: 'REBALANCE_IN_PROGRESS' });
-  await assert.rejects(
-    s.ownership.ready(async () => {
-      throw rebalancing;
-    }, 0),
-    BatchDeferred,
-  );
-  release();
-  await s.ownership.ready(async () => undefined, 0);
-  assert.ok(s.ownership.serves(0));
 });
 
 test('a rebuild fenced by another owner gives its partitions up instead of fencing back', async () => {

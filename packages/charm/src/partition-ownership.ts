@@ -2,7 +2,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { BatchDeferred, groupMovedOn, type Bus, type InRecord, type PartitionWriter } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 import { latencyHistogram } from '@rtm/telemetry';
-import { ownerMarkers, readPartitionsBack, type RebuildSource } from './partition-rebuild.js';
+import { isFenced, ownerMarkers, readPartitionsBack, type RebuildSource } from './partition-rebuild.js';
 
 export type { RebuildSource } from './partition-rebuild.js';
 
@@ -40,15 +40,6 @@ const tracer = trace.getTracer('rtm-ownership');
 const MAX_REBUILD_ATTEMPTS = 8;
 
 /**
- * Whether a failed write says another producer took the partition's transactional id (a
- * newer owner's marker) or this one was closed because the partition was reassigned.
- */
-export function isFenced(err: unknown): boolean {
-  const type = (err as { type?: string } | null)?.type;
-  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || /old epoch|fenced|producer is disconnect/i.test(String(err));
-}
-
-/**
  * How long a member back in the group under a new member id waits before rebuilding the
  * partitions it did not have before (see {@link PartitionOwnership.assign}).
  */
@@ -82,6 +73,7 @@ export class PartitionOwnership {
   /** Partitions new to this member on its return under a new member id, rebuilt only after {@link RETURN_GRACE_MS} (see {@link assign}). */
   private readonly borrowed = new Set<number>();
   private borrowedUntil = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
   /**
    * Per owned partition, the offset below which every command is known committed: after a
    * rebuild, the group's committed offset read after the fence (the consumer's position was
@@ -146,6 +138,7 @@ export class PartitionOwnership {
     const generation = ++this.generation;
     this.o.log.info('partitions assigned', { topic: this.o.inputTopic, partitions: this.partitions, rebuilding: [...this.pending], kept: [...this.kept], borrowed: [...this.borrowed] });
     if (this.pending.size > 0) this.rebuilding = this.rebuilding.then(() => this.settle(writer, generation));
+    this.scheduleGrace();
   }
 
   /** Back in the group under a new member id, given `now`: see {@link assign}. */
@@ -156,9 +149,40 @@ export class PartitionOwnership {
         this.pending.add(p);
       } else this.lose(p);
     }
+    // Borrowed and not yet rebuilt, from a return just before this one, keep their deadline.
+    const carried = [...this.borrowed].filter((p) => now.has(p));
     this.borrowed.clear();
     for (const p of now) if (!this.assigned.has(p)) this.borrowed.add(p);
-    if (this.borrowed.size > 0) this.borrowedUntil = Date.now() + (this.o.returnGraceMs ?? RETURN_GRACE_MS);
+    for (const p of carried) this.borrowed.add(p);
+    if (carried.length === 0 && this.borrowed.size > 0) this.borrowedUntil = Date.now() + (this.o.returnGraceMs ?? RETURN_GRACE_MS);
+  }
+
+  /**
+   * Rebuilds the borrowed partitions still assigned once their grace is over, under the
+   * assignment current then. A timer, not a wait in the rebuild chain: a partition of this
+   * member's own recovered in place meanwhile is rebuilt at once, on its own.
+   */
+  private scheduleGrace(): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (this.borrowed.size === 0) return;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      const due = [...this.borrowed].filter((p) => this.owned.has(p) && this.pending.has(p));
+      this.borrowed.clear();
+      const writer = this.writer;
+      if (due.length === 0 || !writer) return;
+      this.o.log.warn('their owner did not come back; rebuilding them', { partitions: due.sort((a, b) => a - b) });
+      const generation = this.generation;
+      this.rebuilding = this.rebuilding.then(() => this.rebuildWithRetry(writer, generation, (p) => due.includes(p)));
+    }, Math.max(0, this.borrowedUntil - Date.now()));
+    this.graceTimer.unref();
+  }
+
+  /** Stops what is scheduled (the consumer is stopping). */
+  close(): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 
   /** A partition whose in-memory state can no longer be trusted (an aborted transaction). */
@@ -233,9 +257,10 @@ export class PartitionOwnership {
     if (partition !== undefined && this.borrowed.has(partition)) {
       // Not waited for here: kafkajs fetches a broker's partitions again only once every batch
       // of its last fetch is done, so a wait would hold up this member's own partitions for
-      // the whole grace. Read again a little later (not at once, which would spin).
+      // the whole grace. Read again a little later (not at once, which would spin): their
+      // fetches are then delayed by that much at most.
       await new Promise((r) => setTimeout(r, BORROWED_RETRY_MS));
-      if (this.borrowed.has(partition)) throw new BatchDeferred(`partition ${partition} waits for its owner to come back`);
+      if (this.borrowed.has(partition) || !this.assigned.has(partition)) throw new BatchDeferred(`partition ${partition} waits for its owner to come back`);
     }
     for (let chain = this.rebuilding; ; chain = this.rebuilding) {
       if (partition !== undefined && this.serves(partition)) return;
@@ -247,9 +272,16 @@ export class PartitionOwnership {
           if (groupMovedOn(err)) throw new BatchDeferred(`partition ${partition ?? 'any'} waits on a rebuild and the group is rebalancing`);
         });
         if (partition !== undefined && this.serves(partition)) return;
+        // Handed to another member by a rejoin kafkajs made in the middle of a fetch.
+        if (partition !== undefined && !this.assigned.has(partition)) throw new BatchDeferred(`partition ${partition} is no longer assigned here`);
       }
       if (chain === this.rebuilding) return;
     }
+  }
+
+  /** Whether the group's latest assignment gave this member the partition (served or not). */
+  isAssigned(partition: number): boolean {
+    return this.assigned.has(partition);
   }
 
   /** Whether a partition is owned and its rebuild done: only then may its batches be served. */
@@ -257,41 +289,33 @@ export class PartitionOwnership {
     return this.owned.has(partition) && !this.pending.has(partition);
   }
 
-  /** Brings an assignment's pending partitions to be served: kept ones confirmed, the rest rebuilt, borrowed ones last. */
+  /** Brings an assignment's pending partitions to be served: kept ones confirmed, the rest rebuilt (borrowed ones later, {@link scheduleGrace}). */
   private async settle(writer: PartitionWriter, generation: number): Promise<void> {
-    if (this.kept.size > 0) await this.confirmKept(writer, generation);
-    await this.rebuildWithRetry(writer, generation, (p) => !this.borrowed.has(p));
-    if (this.borrowed.size === 0 || !(await this.graceOver(generation))) return;
-    await this.rebuildWithRetry(writer, generation, () => true);
+    const later = new Set(this.borrowed);
+    if (this.kept.size > 0) await this.confirmKept(writer);
+    await this.rebuildWithRetry(writer, generation, (p) => !later.has(p));
   }
 
   /** Serves again, without a rebuild, each kept partition whose producer confirms nobody else owned it meanwhile. */
-  private async confirmKept(writer: PartitionWriter, generation: number): Promise<void> {
+  private async confirmKept(writer: PartitionWriter): Promise<void> {
     const kept = [...this.kept].filter((p) => this.owned.has(p) && this.pending.has(p));
     if (kept.length === 0) return;
     const confirmed: number[] = [];
+    const member = this.member;
     await Promise.all(
       kept.map(async (p) => {
         const ok = (await writer.confirm?.(this.o.inputTopic, p, ownerMarkers(this.o, p)).catch(() => false)) ?? false;
-        // A newer assignment confirms for itself.
-        if (generation !== this.generation || !this.kept.delete(p)) return;
+        // A rebalance meanwhile that left the partition with this member (the same member id)
+        // takes the answer; after yet another return, the newer assignment confirms for itself.
+        if (member !== this.member || !this.kept.delete(p)) return;
         if (ok && this.owned.has(p)) {
           this.pending.delete(p);
           confirmed.push(p);
         }
       }),
     );
-    if (generation !== this.generation) return;
+    if (member !== this.member) return;
     this.o.log.info('partitions kept after returning to the group', { kept: confirmed.sort((a, b) => a - b), rebuilding: kept.filter((p) => !confirmed.includes(p)) });
-  }
-
-  /** Waits out the grace of borrowed partitions; false when a newer assignment came meanwhile. */
-  private async graceOver(generation: number): Promise<boolean> {
-    while (generation === this.generation && Date.now() < this.borrowedUntil) await new Promise((r) => setTimeout(r, 50));
-    if (generation !== this.generation) return false;
-    this.o.log.warn('their owner did not come back; rebuilding them', { partitions: [...this.borrowed].sort((a, b) => a - b) });
-    this.borrowed.clear();
-    return true;
   }
 
   private async rebuildWithRetry(writer: PartitionWriter, generation: number, include: (p: number) => boolean): Promise<void> {

@@ -29,6 +29,15 @@ export interface ReadBack {
   replayed: Record<string, number>;
 }
 
+/**
+ * Whether a failed write says another producer took the partition's transactional id (a
+ * newer owner's marker) or this one was closed because the partition was reassigned.
+ */
+export function isFenced(err: unknown): boolean {
+  const type = (err as { type?: string } | null)?.type;
+  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || /old epoch|fenced|producer is disconnect/i.test(String(err));
+}
+
 /** How long a rebuild's first read of its sources may take before it is begun again. */
 const REBUILD_READ_MS = 10_000;
 
