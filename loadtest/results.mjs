@@ -27,9 +27,12 @@ export function saveResults(kind, data, table) {
   const header = `| ${titles.join(' | ')} |\n|${aligns.join('|')}|\n`;
   if (!existsSync(path)) writeFileSync(path, `# ${table.title}\n\n${table.intro}\n\n${header}`);
   else {
-    // Columns changed since the file's last table: rows go under a new table, not misaligned.
-    const last = readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith('| date |')).pop();
-    if (last !== `| ${titles.join(' | ')} |`) appendFileSync(path, `\n${header}`);
+    // Columns changed since the file's last table, or a note was written under it: rows go
+    // under a new table, not misaligned or run into the note's paragraph.
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const last = lines.filter((l) => l.startsWith('| date |')).pop();
+    const end = lines.filter((l) => l.trim() !== '').pop() ?? '';
+    if (last !== `| ${titles.join(' | ')} |` || !end.startsWith('|')) appendFileSync(path, `${end === lines[lines.length - 1] ? '\n' : ''}\n${header}`);
   }
   for (const row of table.rows) appendFileSync(path, `| ${[date, machine, ...row, file].join(' | ')} |\n`);
   return path;
