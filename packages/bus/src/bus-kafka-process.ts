@@ -138,23 +138,7 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
   };
   const span = s.transactional ? startTransactionSpan(s.options.groupId, batch.topic, batch.partition, handed.records) : undefined;
   const within = <T>(fn: () => Promise<T>): Promise<T> => (span ? context.with(span.context, fn) : fn());
-  // kafkajs heartbeats between fetches and batches only. A batch whose write waits on a lost
-  // broker (its partitions get new leaders about 2 s later) let the 1 s session of a channel
-  // server end: the group dropped every member so stuck (both, when the broker led a
-  // partition of each), and each came back under a new member id, rebuilding everything.
-  // A live process keeps its membership (beating a moved coordinator, kafkajs-coordinator-moves);
-  // a stuck write still ends at the transaction deadline.
-  let beating = false;
-  // A beat answered "rebalancing" or "unknown member": the group is moving on without waiting
-  // for this batch, so a failed write is not recovered in place (its partition may be another's).
-  let groupMoved = false;
-  const beat = setInterval(() => {
-    if (beating) return;
-    beating = true;
-    void heartbeat()
-      .catch((err: unknown) => void (groupMoved ||= groupMovedOn(err)))
-      .finally(() => (beating = false));
-  }, s.options.heartbeatIntervalMs ?? 500);
+  const beat = beatDuring(heartbeat, s.options.heartbeatIntervalMs ?? 500);
   let handled = false;
   try {
     const out = await within(() => s.options.handleBatch(handed, s.writer));
@@ -192,16 +176,45 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     // restart would rejoin under a new member id, so every partition of every server would be
     // rebuilt (found killing the leader broker: pauses of 8-16 s).
     const first = batch.firstOffset();
-    if (handled && first !== null && isRunning() && !isStale() && !groupMoved && s.options.recover?.(batch.partition, err)) {
+    if (handled && first !== null && isRunning() && !isStale() && !beat.groupMoved && s.options.recover?.(batch.partition, err)) {
       s.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
       return;
     }
     throw batchFailed(err);
   } finally {
-    clearInterval(beat);
+    beat.stop();
   }
   resolveOffset(batch.lastOffset());
   span?.end('committed');
   s.metrics.committed();
   s.options.onCommitted?.(handed);
+}
+
+/**
+ * Heartbeats every `intervalMs` while a batch runs. kafkajs heartbeats between fetches and
+ * batches only. A batch whose write waits on a lost broker (its partitions get new leaders
+ * about 2 s later) let the 1 s session of a channel server end: the group dropped every
+ * member so stuck (both, when the broker led a partition of each), and each came back under
+ * a new member id. A live process keeps its membership (beating a moved coordinator,
+ * kafkajs-coordinator-moves); a stuck write still ends at the transaction deadline.
+ * `groupMoved`: a beat was answered "rebalancing" or "unknown member", so the group is moving
+ * on without waiting for this batch, and a failed write is not recovered in place (its
+ * partition may be another's).
+ */
+function beatDuring(heartbeat: () => Promise<void>, intervalMs: number): { readonly groupMoved: boolean; stop(): void } {
+  let beating = false;
+  let groupMoved = false;
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void heartbeat()
+      .catch((err: unknown) => void (groupMoved ||= groupMovedOn(err)))
+      .finally(() => (beating = false));
+  }, intervalMs);
+  return {
+    get groupMoved() {
+      return groupMoved;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
