@@ -145,9 +145,9 @@ async function processBatch(s: ProcessStep, { batch, heartbeat, isRunning, isSta
     handled = true;
     span?.step('handled');
     // The group may have moved the partition while the batch waited: writing now through
-    // its transactional id would fence the partition's new owner. A consumer stopping
-    // (restarting into the group) leaves the batch applied in memory but unwritten: undone,
-    // or the memory kept across the return would serve it twice.
+    // its transactional id would fence the partition's new owner. A consumer being stopped
+    // leaves the batch applied in memory but unwritten: undone, since a partition's memory
+    // may now outlive its consumer's return to the group (PartitionWriter.confirm).
     if (isStale() || !isRunning()) {
       if (!isRunning()) s.options.onAborted?.(handed, new Error('the consumer stopped before the batch was written'));
       return span?.end('stale');
