@@ -1,8 +1,8 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { BatchDeferred, groupMovedOn, type Bus, type InRecord, type PartitionWriter } from '@rtm/bus';
+import { BatchDeferred, groupMovedOn, type InRecord, type PartitionWriter } from '@rtm/bus';
 import type { Logger } from '@rtm/runtime';
 import { latencyHistogram } from '@rtm/telemetry';
-import { isFenced, ownerMarkers, readPartitionsBack, type RebuildSource } from './partition-rebuild.js';
+import { isFenced, ownerMarkers, readPartitionsBack, type RebuildInput } from './partition-rebuild.js';
 
 export type { RebuildSource } from './partition-rebuild.js';
 
@@ -16,16 +16,9 @@ export interface Rebuilt {
   replayed: Record<string, number>;
 }
 
-/** Settings of {@link PartitionOwnership}. */
-export interface PartitionOwnershipOptions {
-  bus: Bus;
-  instanceId: string;
+/** Settings of {@link PartitionOwnership}: what its rebuilds read ({@link RebuildInput}), and more. */
+export interface PartitionOwnershipOptions extends RebuildInput {
   log: Logger;
-  /** The consumed topic whose partitions are owned (its producers write the markers). */
-  inputTopic: string;
-  sources: RebuildSource[];
-  /** Forgets every piece of state of a partition. */
-  drop(partition: number): void;
   onRebuilt?(rebuilt: Rebuilt): void;
   /** See {@link RETURN_GRACE_MS} (the default). */
   returnGraceMs?: number;
